@@ -1,0 +1,23 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+import logging
+
+_logger = logging.getLogger(__name__)
+
+
+def post_init_hook(env):
+    """Classify the groups that exist at install, then record a baseline
+    claim for every governed group each existing user holds explicitly."""
+    env["res.groups"]._governance_classify_groups()
+    users = env["res.users"].with_context(active_test=False).search([])
+    claims = env["access.governance.claim"]._claims_capture_baseline(users)
+    env["access.governance.audit"]._audit_log(
+        "install",
+        description="Access Governance installed: %d users, %d baseline claims."
+        % (len(users), len(claims)),
+        details={"users": len(users), "claims": len(claims)},
+    )
+    _logger.info(
+        "access_governance: baseline captured for %d users (%d claims)",
+        len(users),
+        len(claims),
+    )

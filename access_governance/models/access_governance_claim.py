@@ -1,0 +1,581 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+"""Claims: why a user holds each governed group.
+
+Every governed group a user holds directly is justified by at least one
+active claim: a role assignment, a grant, or a baseline (held before
+governance managed the user, or set directly by an administrator).
+
+This model is also the claims *engine*: the only code that adds or removes
+governed groups. Later features call its small API:
+
+* :meth:`_claims_start` — start claims of one source on users × groups; adds
+  the groups each user lacks and records on each claim whether it added it.
+* :meth:`_claims_end` / :meth:`_claims_end_source` — end claims; a group
+  leaves a user only when no other active claim holds it, directly or
+  through a group that implies it (as Odoo's own ``_remove_group`` does).
+* :meth:`_claims_sync_source` — make one source's claims exactly a mapping.
+* :meth:`_claims_capture_changes` — record changes made outside the engine
+  (user form, ``groups_id`` writes, the group form) as baseline changes.
+
+Changes are applied in batches: users whose diff is identical share one
+``write``; preference and technical groups are never touched.
+"""
+
+import logging
+from collections import defaultdict
+from contextvars import ContextVar
+
+from odoo import _, api, fields, models
+from odoo.fields import Command
+
+_logger = logging.getLogger(__name__)
+
+# True while the engine itself writes groups: res.users / res.groups writes
+# made then are not out-of-band changes. Not settable through the context.
+ENGINE_WRITING = ContextVar("access_governance_engine_writing", default=False)
+
+CLAIM_KINDS = [
+    ("baseline", "Baseline"),
+    ("role", "Role"),
+    ("grant", "Grant"),
+]
+
+
+class AccessGovernanceClaim(models.Model):
+    _name = "access.governance.claim"
+    _description = "Access Governance Claim"
+    _order = "user_id, group_id, date_start desc, id desc"
+
+    user_id = fields.Many2one(
+        "res.users", required=True, ondelete="cascade", index=True, readonly=True
+    )
+    group_id = fields.Many2one(
+        "res.groups", required=True, ondelete="cascade", index=True, readonly=True
+    )
+    kind = fields.Selection(CLAIM_KINDS, required=True, index=True, readonly=True)
+    source_ref = fields.Char(
+        string="Source",
+        index=True,
+        readonly=True,
+        help="The record that justifies the group ('model,id'): a role "
+        "assignment or a grant. Empty for a baseline claim.",
+    )
+    source_name = fields.Char(readonly=True)
+    added = fields.Boolean(
+        readonly=True,
+        help="The user lacked the group when this claim started, so this claim "
+        "added it.",
+    )
+    active = fields.Boolean(default=True, index=True, readonly=True)
+    date_start = fields.Datetime(
+        required=True, default=fields.Datetime.now, readonly=True
+    )
+    date_end = fields.Datetime(readonly=True)
+    started_by_id = fields.Many2one("res.users", readonly=True, ondelete="set null")
+    ended_by_id = fields.Many2one("res.users", readonly=True, ondelete="set null")
+    note = fields.Char(readonly=True)
+    group_risk = fields.Selection(related="group_id.governance_risk")
+
+    def init(self):
+        # One active claim per (user, group, kind, source): starting the same
+        # claim twice is a no-op, never a duplicate.
+        self.env.cr.execute(
+            """
+            CREATE UNIQUE INDEX IF NOT EXISTS access_governance_claim_active_uniq
+            ON access_governance_claim
+               (user_id, group_id, kind, COALESCE(source_ref, ''))
+            WHERE active
+            """
+        )
+
+    @api.depends("kind", "group_id", "source_name")
+    def _compute_display_name(self):
+        kinds = dict(CLAIM_KINDS)
+        for claim in self:
+            label = claim.source_name or kinds.get(claim.kind, "")
+            claim.display_name = f"{claim.group_id.full_name} ({label})"
+
+    # ------------------------------------------------------------------
+    # Helpers
+    # ------------------------------------------------------------------
+    @api.model
+    def _claims_source_ref(self, source):
+        """Return (ref, name) for a source record or string."""
+        if not source:
+            return False, False
+        if isinstance(source, str):
+            return source, source
+        source.ensure_one()
+        return f"{source._name},{source.id}", source.sudo().display_name
+
+    @api.model
+    def _claims_group_data(self):
+        """Governed group ids and the transitive implication map, from SQL.
+
+        Read once per engine run; cheap even with hundreds of groups.
+        """
+        cr = self.env.cr
+        self.env["res.groups"].flush_model(["governance_scope", "implied_ids"])
+        cr.execute("SELECT id FROM res_groups WHERE governance_scope = 'governed'")
+        governed = {row[0] for row in cr.fetchall()}
+        cr.execute("SELECT gid, hid FROM res_groups_implied_rel")
+        direct = defaultdict(set)
+        for gid, hid in cr.fetchall():
+            direct[gid].add(hid)
+        closure = {}
+
+        def implied(gid, _seen=()):
+            if gid not in closure:
+                result = set()
+                for hid in direct.get(gid, ()):
+                    if hid in _seen:
+                        continue
+                    result.add(hid)
+                    result |= implied(hid, (*_seen, gid))
+                closure[gid] = result
+            return closure[gid]
+
+        return governed, implied
+
+    @api.model
+    def _claims_current_groups(self, user_ids):
+        """{uid: set(gid)} of the groups users hold (implied closure included)."""
+        self.env["res.users"].flush_model(["groups_id"])
+        current = {uid: set() for uid in user_ids}
+        if user_ids:
+            self.env.cr.execute(
+                "SELECT uid, gid FROM res_groups_users_rel WHERE uid = ANY(%s)",
+                [list(user_ids)],
+            )
+            for uid, gid in self.env.cr.fetchall():
+                current[uid].add(gid)
+        return current
+
+    @api.model
+    def _claims_active_by_user(self, user_ids):
+        """{uid: {gid: [(claim id, kind, source_ref)]}} of active claims."""
+        self.flush_model()
+        result = defaultdict(lambda: defaultdict(list))
+        if user_ids:
+            self.env.cr.execute(
+                """
+                SELECT id, user_id, group_id, kind, source_ref
+                  FROM access_governance_claim
+                 WHERE active AND user_id = ANY(%s)
+                """,
+                [list(user_ids)],
+            )
+            for cid, uid, gid, kind, ref in self.env.cr.fetchall():
+                result[uid][gid].append((cid, kind, ref))
+        return result
+
+    @api.model
+    def _claims_explicit(self, held, implied):
+        """The explicit part of a set of held groups: those not implied by
+        another held group (Odoo stores the implied closure as real rows)."""
+        implied_by_others = set()
+        for gid in held:
+            implied_by_others |= implied(gid)
+        return held - implied_by_others
+
+    # ------------------------------------------------------------------
+    # Public API
+    # ------------------------------------------------------------------
+    @api.model
+    def _claims_start(self, users, groups, kind, source=None, note=None):
+        """Start claims of ``kind`` for ``source`` on every group for every user.
+
+        Only governed groups are claimed. The groups a user lacks are added
+        (one write per batch of users with the same diff); each new claim
+        records whether it added its group. An identical active claim is kept,
+        not duplicated. Returns the new claims.
+        """
+        ref, name = self._claims_source_ref(source)
+        pairs = [(user.id, group.id) for user in users for group in groups]
+        return self._claims_apply(
+            start=[(uid, gid, kind, ref, name) for uid, gid in pairs],
+            note=note,
+        )["started"]
+
+    @api.model
+    def _claims_end(self, claims, note=None):
+        """End active claims; remove what no other active claim justifies."""
+        return self._claims_apply(end=claims.filtered("active"), note=note)
+
+    @api.model
+    def _claims_end_source(self, source, users=None, groups=None, note=None):
+        """End the active claims of ``source`` (optionally for some users or
+        groups only)."""
+        ref, _name = self._claims_source_ref(source)
+        domain = [("source_ref", "=", ref), ("active", "=", True)]
+        if users is not None:
+            domain.append(("user_id", "in", users.ids))
+        if groups is not None:
+            domain.append(("group_id", "in", groups.ids))
+        return self._claims_end(self.sudo().search(domain), note=note)
+
+    @api.model
+    def _claims_sync_source(self, kind, source, user_groups, note=None):
+        """Make the active claims of ``source`` exactly ``user_groups``.
+
+        ``user_groups`` maps a res.users record (or id) to res.groups records
+        (or ids). Users absent from the mapping keep their claims; map a user
+        to an empty set to end all of theirs. One engine run for everything.
+        """
+        ref, name = self._claims_source_ref(source)
+        wanted = {
+            getattr(user, "id", user): set(getattr(groups, "ids", groups))
+            for user, groups in user_groups.items()
+        }
+        existing = self.sudo().search(
+            [
+                ("source_ref", "=", ref),
+                ("kind", "=", kind),
+                ("active", "=", True),
+                ("user_id", "in", list(wanted)),
+            ]
+        )
+        have = defaultdict(set)
+        to_end = self.browse()
+        for claim in existing:
+            if claim.group_id.id in wanted[claim.user_id.id]:
+                have[claim.user_id.id].add(claim.group_id.id)
+            else:
+                to_end |= claim
+        start = [
+            (uid, gid, kind, ref, name)
+            for uid, gids in wanted.items()
+            for gid in gids - have[uid]
+        ]
+        return self._claims_apply(start=start, end=to_end, note=note)
+
+    @api.model
+    def _claims_capture_baseline(self, users, origin="baseline_capture"):
+        """Record a baseline claim for every governed group each user holds
+        explicitly and no active claim justifies yet (install, new users)."""
+        return self._claims_capture_changes(
+            {user.id: set() for user in users}, origin=origin
+        )
+
+    # ------------------------------------------------------------------
+    # The engine
+    # ------------------------------------------------------------------
+    @api.model
+    def _claims_apply(self, start=(), end=None, note=None):
+        """Start and end claims, then apply the group diff per user.
+
+        :param start: iterable of (uid, gid, kind, source_ref, source_name)
+        :param end: claims to end
+        :return: dict with ``started`` (new claims), ``ended`` (claims ended),
+            ``added`` and ``removed`` ({uid: set(gid)}, implied groups that
+            Odoo added are included in ``added``).
+        """
+        return self._claims_apply_as_superuser(list(start), end, note)
+
+    @api.model
+    def _claims_apply_as_superuser(self, start, end, note):
+        # sudo: callers have already decided the change is allowed (an
+        # approved grant, a role assignment, an administrator's edit); the
+        # engine must then write res.users.groups_id and the claims, which
+        # no governance group may write directly.
+        Claim = self.sudo()
+        end = (end or Claim.browse()).sudo()
+        governed, implied = self._claims_group_data()
+        start = [item for item in start if item[1] in governed]
+        skipped = len(start)
+        user_ids = {item[0] for item in start} | set(end.mapped("user_id").ids)
+        result = {
+            "started": Claim.browse(),
+            "ended": end,
+            "added": {},
+            "removed": {},
+        }
+        if not user_ids:
+            return result
+        current = self._claims_current_groups(user_ids)
+        active = self._claims_active_by_user(user_ids)
+        now = fields.Datetime.now()
+        actor = self.env.uid
+
+        # 1. New claims (skip identical active ones).
+        new_vals = []
+        seen = set()
+        for uid, gid, kind, ref, name in start:
+            key = (uid, gid, kind, ref or False)
+            if key in seen or any(
+                (k, r or False) == (kind, ref or False) for _c, k, r in active[uid][gid]
+            ):
+                continue
+            seen.add(key)
+            new_vals.append(
+                {
+                    "user_id": uid,
+                    "group_id": gid,
+                    "kind": kind,
+                    "source_ref": ref,
+                    "source_name": name,
+                    "added": gid not in current[uid],
+                    "date_start": now,
+                    "started_by_id": actor,
+                    "note": note,
+                }
+            )
+        skipped -= len(new_vals)
+        started = Claim.create(new_vals) if new_vals else Claim.browse()
+        # 2. End claims.
+        if end:
+            end.write(
+                {"active": False, "date_end": now, "ended_by_id": actor, "note": note}
+            )
+        # 3. Diff per user, from the claims as they now stand.
+        ending_ids = set(end.ids)
+        claimed = defaultdict(set)
+        for uid in user_ids:
+            for gid, rows in active[uid].items():
+                if any(cid not in ending_ids for cid, _k, _r in rows):
+                    claimed[uid].add(gid)
+        to_add = defaultdict(set)
+        for claim in new_vals:
+            claimed[claim["user_id"]].add(claim["group_id"])
+            if claim["added"]:
+                to_add[claim["user_id"]].add(claim["group_id"])
+        candidates = defaultdict(set)
+        for claim in end:
+            candidates[claim.user_id.id].add(claim.group_id.id)
+        diffs = defaultdict(list)
+        for uid in user_ids:
+            held = current[uid]
+            remove = set()
+            if candidates[uid]:
+                cand = set(candidates[uid])
+                for gid in candidates[uid]:
+                    cand |= implied(gid)
+                cand = (cand & held & governed) - claimed[uid]
+                remaining = (held | to_add[uid]) - cand
+                keep = set()
+                for gid in remaining:
+                    keep |= implied(gid)
+                remove = cand - keep
+            add = to_add[uid] - held
+            if add or remove:
+                diffs[(frozenset(add), frozenset(remove))].append(uid)
+        # 4. One write per batch of users sharing the same diff.
+        self._claims_write_diffs(diffs)
+        after = self._claims_current_groups(user_ids) if diffs else current
+        for uid in user_ids:
+            added = after[uid] - current[uid]
+            removed = current[uid] - after[uid]
+            if added:
+                result["added"][uid] = added
+            if removed:
+                result["removed"][uid] = removed
+        result["started"] = started
+        self._claims_audit(started, end, current, after)
+        if skipped:
+            _logger.debug("claims engine: %d claims already active, kept", skipped)
+        return result
+
+    @api.model
+    def _claims_write_diffs(self, diffs):
+        """Apply {(add, remove): [uid]} with one write per distinct diff."""
+        Users = self.env["res.users"].sudo().with_context(active_test=False)
+        token = ENGINE_WRITING.set(True)
+        try:
+            for (add, remove), uids in diffs.items():
+                commands = [Command.link(gid) for gid in sorted(add)]
+                commands += [Command.unlink(gid) for gid in sorted(remove)]
+                Users.browse(uids).write({"groups_id": commands})
+        finally:
+            ENGINE_WRITING.reset(token)
+
+    @api.model
+    def _claims_audit(self, started, ended, before, after):
+        """One audit entry per user and source for started / ended claims."""
+        Groups = self.env["res.groups"].sudo()
+        Users = self.env["res.users"].sudo().with_context(active_test=False)
+        buckets = defaultdict(lambda: self.browse())
+        for event, claims in (("claim_start", started), ("claim_end", ended)):
+            for claim in claims:
+                key = (event, claim.user_id.id, claim.kind, claim.source_ref or "")
+                buckets[key] |= claim
+        entries = []
+        for (event, uid, kind, ref), claims in buckets.items():
+            added = Groups.browse(sorted(after[uid] - before[uid]))
+            removed = Groups.browse(sorted(before[uid] - after[uid]))
+            source = claims[0].source_name or dict(CLAIM_KINDS)[kind]
+            verb = _("started") if event == "claim_start" else _("ended")
+            description = _(
+                "%(kind)s claim %(verb)s (%(justification)s) on %(groups)s.",
+                kind=dict(CLAIM_KINDS)[kind],
+                verb=verb,
+                justification=source,
+                groups=", ".join(claims.group_id.mapped("full_name")),
+            )
+            if event == "claim_start" and added:
+                description += " " + _(
+                    "Added: %s.", ", ".join(added.mapped("full_name"))
+                )
+            if event == "claim_end" and removed:
+                description += " " + _(
+                    "Removed: %s.", ", ".join(removed.mapped("full_name"))
+                )
+            entries.append(
+                {
+                    "event": event,
+                    "user": Users.browse(uid),
+                    "groups": claims.group_id,
+                    "description": description,
+                    "details": {
+                        "kind": kind,
+                        "source": ref,
+                        "claims": claims.ids,
+                        "groups_added": added.mapped("full_name"),
+                        "groups_removed": removed.mapped("full_name"),
+                        "note": claims[0].note or "",
+                    },
+                }
+            )
+        self.env["access.governance.audit"]._audit_log_batch(entries)
+
+    @api.model
+    def _claims_release_ungoverned(self, groups):
+        """End the active claims on groups that left governance, without
+        touching anybody's groups (governance no longer manages them)."""
+        return self._claims_release_ungoverned_as_superuser(groups)
+
+    @api.model
+    def _claims_release_ungoverned_as_superuser(self, groups):
+        # sudo: claims have no write access for anybody; the caller is the
+        # administrator's scope change, already checked in res.groups.write.
+        claims = self.sudo().search(
+            [("group_id", "in", groups.ids), ("active", "=", True)]
+        )
+        claims.write(
+            {
+                "active": False,
+                "date_end": fields.Datetime.now(),
+                "ended_by_id": self.env.uid,
+                "note": "scope_change",
+            }
+        )
+        return claims
+
+    # ------------------------------------------------------------------
+    # Changes made outside the engine
+    # ------------------------------------------------------------------
+    @api.model
+    def _claims_capture_changes(self, before, after=None, origin="baseline_change"):
+        """Record group changes made outside the engine as baseline changes.
+
+        :param before: {uid: set(gid)} held before the change
+        :param after: {uid: set(gid)} held after it (read now when omitted)
+        :param origin: ``baseline_change`` (out-of-band edit) or
+            ``baseline_capture`` (install, user creation)
+
+        A governed group given explicitly gains a baseline claim unless a claim
+        already justifies it; a governed group taken away ends its baseline
+        claims (role and grant claims stay and are named in the audit entry).
+        """
+        return self._claims_capture_as_superuser(before, after, origin)
+
+    @api.model
+    def _claims_capture_as_superuser(self, before, after, origin):
+        # sudo: recording evidence of a change already made (and already
+        # permitted by Odoo's own access rules on res.users / res.groups).
+        Claim = self.sudo()
+        if not before:
+            return Claim.browse()
+        governed, implied = self._claims_group_data()
+        if after is None:
+            after = self._claims_current_groups(set(before))
+        active = self._claims_active_by_user(set(before))
+        now = fields.Datetime.now()
+        actor = self.env.uid
+        new_vals = []
+        to_end_ids = []
+        changes = {}
+        for uid, old in before.items():
+            new = after.get(uid, set())
+            explicit = self._claims_explicit(new, implied)
+            # Explicit governed groups nothing justifies yet: new ones, and
+            # ones a removed parent group left behind as explicit.
+            gained = {gid for gid in explicit & governed if not active[uid].get(gid)}
+            lost = (old - new) & governed
+            overridden = []
+            for gid in lost:
+                for cid, kind, ref in active[uid].get(gid, ()):
+                    if kind == "baseline":
+                        to_end_ids.append(cid)
+                    else:
+                        overridden.append((gid, kind, ref))
+            for gid in gained:
+                new_vals.append(
+                    {
+                        "user_id": uid,
+                        "group_id": gid,
+                        "kind": "baseline",
+                        "added": origin != "baseline_capture" and gid not in old,
+                        "date_start": now,
+                        "started_by_id": actor,
+                        "note": origin,
+                    }
+                )
+            if gained or lost:
+                changes[uid] = (gained, lost, overridden, (new - old) & governed)
+        claims = Claim.create(new_vals) if new_vals else Claim.browse()
+        if to_end_ids:
+            Claim.browse(to_end_ids).write(
+                {"active": False, "date_end": now, "ended_by_id": actor, "note": origin}
+            )
+        self._claims_audit_capture(changes, origin)
+        return claims
+
+    @api.model
+    def _claims_audit_capture(self, changes, origin):
+        Groups = self.env["res.groups"].sudo()
+        Users = self.env["res.users"].sudo().with_context(active_test=False)
+        entries = []
+        for uid, (gained, lost, overridden, added_all) in changes.items():
+            gained_g = Groups.browse(sorted(gained))
+            lost_g = Groups.browse(sorted(lost))
+            sensitive = (gained_g | lost_g).filtered(
+                lambda g: g.governance_risk in ("high", "critical")
+            )
+            if origin != "baseline_change":
+                description = _(
+                    "Baseline recorded: %s.", ", ".join(gained_g.mapped("full_name"))
+                )
+            else:
+                parts = []
+                if gained_g:
+                    parts.append(
+                        _("given %s", ", ".join(gained_g.mapped("full_name")))
+                    )
+                if lost_g:
+                    parts.append(
+                        _("removed %s", ", ".join(lost_g.mapped("full_name")))
+                    )
+                description = _(
+                    "Changed outside governance: %s.", "; ".join(parts)
+                )
+            entries.append(
+                {
+                    "event": origin,
+                    "user": Users.browse(uid),
+                    "groups": gained_g | lost_g,
+                    "description": description,
+                    "details": {
+                        "gained": gained_g.mapped("full_name"),
+                        "lost": lost_g.mapped("full_name"),
+                        "implied_added": Groups.browse(
+                            sorted(added_all - gained)
+                        ).mapped("full_name"),
+                        "overridden_claims": [
+                            {"group": gid, "kind": kind, "source": ref}
+                            for gid, kind, ref in overridden
+                        ],
+                        "sensitive": sensitive.mapped("full_name"),
+                    },
+                }
+            )
+        self.env["access.governance.audit"]._audit_log_batch(entries)

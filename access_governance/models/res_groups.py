@@ -1,0 +1,338 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+from odoo import _, api, fields, models
+from odoo.exceptions import AccessError
+
+from .access_governance_claim import ENGINE_WRITING
+
+RISK_LEVELS = [
+    ("low", "Low"),
+    ("medium", "Medium"),
+    ("high", "High"),
+    ("critical", "Critical"),
+]
+RISK_ORDER = {key: index for index, (key, _label) in enumerate(RISK_LEVELS)}
+
+SCOPES = [
+    ("governed", "Governed"),
+    ("preference", "Preference"),
+    ("technical", "Technical"),
+]
+
+# Groups a user switches on for themselves (notification preference).
+PREFERENCE_XMLIDS = {"mail.group_mail_notification_type_inbox"}
+# Technical switches: user types, company / currency flags, debug features.
+TECHNICAL_XMLIDS = {
+    "base.group_user",
+    "base.group_portal",
+    "base.group_public",
+    "base.group_no_one",
+    "base.group_multi_company",
+    "base.group_multi_currency",
+    "access_governance.group_governance_user",
+}
+# Hidden-category groups that are real business access, not feature flags.
+GOVERNED_XMLIDS = {
+    "base.group_system",
+    "base.group_erp_manager",
+    "base.group_allow_export",
+    "base.group_sanitize_override",
+    "base.group_partner_manager",
+}
+CRITICAL_XMLIDS = {
+    "base.group_system",
+    "base.group_erp_manager",
+    "access_governance.group_governance_admin",
+}
+HIGH_XMLIDS = {
+    "base.group_sanitize_override",
+    "access_governance.group_governance_manager",
+}
+MEDIUM_XMLIDS = {
+    "base.group_allow_export",
+    "access_governance.group_governance_auditor",
+}
+# Category trees (by xml id of the category or its parent) whose
+# administrator / manager groups start at high risk.
+SENSITIVE_CATEGORY_XMLIDS = {
+    "base.module_category_accounting",
+    "base.module_category_accounting_accounting",
+    "base.module_category_human_resources",
+    "base.module_category_administration",
+    "base.module_category_administration_administration",
+}
+TECHNICAL_CATEGORY_XMLIDS = {
+    "base.module_category_user_type",
+    "base.module_category_hidden",
+}
+ADMIN_WORDS = ("administrator", "manager", "admin", "settings")
+
+GOVERNANCE_FIELDS = {
+    "governance_risk",
+    "governance_owner_id",
+    "governance_requestable",
+    "governance_scope",
+}
+
+
+class ResGroups(models.Model):
+    _inherit = "res.groups"
+
+    governance_risk = fields.Selection(
+        RISK_LEVELS,
+        string="Risk Level",
+        default="low",
+        required=True,
+        index=True,
+        help="How much harm misuse of this group could do. High and critical "
+        "groups need approval and are watched by the audits.",
+    )
+    governance_owner_id = fields.Many2one(
+        "res.users",
+        string="Group Owner",
+        ondelete="set null",
+        domain=[("share", "=", False)],
+        help="Reviews who holds this group and approves requests for it.",
+    )
+    governance_requestable = fields.Boolean(
+        string="Requestable",
+        help="Employees may request this group from the access request form.",
+    )
+    governance_scope = fields.Selection(
+        SCOPES,
+        string="Governance Scope",
+        default="governed",
+        required=True,
+        index=True,
+        help="Governed: business access, added and removed only by governance "
+        "flows and justified by claims. Preference: switched by users "
+        "themselves (e.g. notifications). Technical: user types and feature "
+        "flags. Preference and technical groups are never touched by "
+        "governance.",
+    )
+    governance_claim_ids = fields.One2many(
+        "access.governance.claim", "group_id", string="Claims", readonly=True
+    )
+    governance_holder_count = fields.Integer(
+        string="Holders", compute="_compute_governance_holder_count"
+    )
+
+    def _compute_governance_holder_count(self):
+        data = self.env["res.users"]._read_group(
+            [("groups_id", "in", self.ids), ("share", "=", False)],
+            ["groups_id"],
+            ["__count"],
+        )
+        counts = {group.id: count for group, count in data}
+        for group in self:
+            group.governance_holder_count = counts.get(group.id, 0)
+
+    # ------------------------------------------------------------------
+    # Classification
+    # ------------------------------------------------------------------
+    @api.model
+    def _governance_default_values(self, xmlid, category_xmlids, name, share):
+        """Scope and risk for a group, from its xml id, category and name."""
+        scope = "governed"
+        if share or xmlid in TECHNICAL_XMLIDS:
+            scope = "technical"
+        elif xmlid in PREFERENCE_XMLIDS:
+            scope = "preference"
+        elif xmlid not in GOVERNED_XMLIDS and category_xmlids & TECHNICAL_CATEGORY_XMLIDS:
+            scope = "technical"
+        risk = "low"
+        lowered = (name or "").lower()
+        admin_like = any(word in lowered for word in ADMIN_WORDS)
+        if xmlid in CRITICAL_XMLIDS:
+            risk = "critical"
+        elif xmlid in HIGH_XMLIDS or (
+            admin_like and category_xmlids & SENSITIVE_CATEGORY_XMLIDS
+        ):
+            risk = "high"
+        elif (
+            xmlid in MEDIUM_XMLIDS
+            or admin_like
+            or category_xmlids & SENSITIVE_CATEGORY_XMLIDS
+        ):
+            # Finance and HR data, or an application's administration.
+            risk = "medium"
+        return {"governance_scope": scope, "governance_risk": risk}
+
+    def _governance_category_xmlids(self):
+        categories = self.mapped("category_id") | self.mapped("category_id.parent_id")
+        refs = categories.get_external_id()
+        return {
+            group.id: {
+                refs.get(cat.id)
+                for cat in (group.category_id | group.category_id.parent_id)
+                if refs.get(cat.id)
+            }
+            for group in self
+        }
+
+    @api.model
+    def _governance_classify_groups(self, groups=None):
+        """Classify groups (all by default) by the rules above. Groups implied
+        by a user type (features switched on in Settings) are technical."""
+        groups = (groups or self.search([])).sudo()
+        xmlids = groups.get_external_id()
+        categories = groups._governance_category_xmlids()
+        user_types = self.env["res.groups"].sudo().search(
+            [("category_id", "=", self.env.ref("base.module_category_user_type").id)]
+        )
+        by_user_type = user_types.trans_implied_ids
+        for group in groups:
+            values = self._governance_default_values(
+                xmlids.get(group.id) or "",
+                categories[group.id],
+                group.with_context(lang="en_US").name,
+                group.share,
+            )
+            if group in by_user_type and xmlids.get(group.id) not in GOVERNED_XMLIDS:
+                values["governance_scope"] = "technical"
+            group._governance_write_policy(values)
+        return groups
+
+    def _governance_write_policy(self, values):
+        """Write classification values without the admin check (install)."""
+        changed = {
+            key: value for key, value in values.items() if self[key] != value
+        }
+        if changed:
+            super(ResGroups, self).write(changed)
+
+    # ------------------------------------------------------------------
+    # ORM overrides
+    # ------------------------------------------------------------------
+    @api.model_create_multi
+    def create(self, vals_list):
+        # Groups created later (a module installed after this one) are
+        # classified at once from their category, name and share flag.
+        for vals in vals_list:
+            if "governance_scope" in vals or "governance_risk" in vals:
+                continue
+            category = self.env["ir.module.category"].browse(
+                vals.get("category_id") or []
+            )
+            refs = (category | category.parent_id).get_external_id()
+            defaults = self._governance_default_values(
+                "",
+                {ref for ref in refs.values() if ref},
+                vals.get("name"),
+                vals.get("share"),
+            )
+            for key, value in defaults.items():
+                vals.setdefault(key, value)
+        user_ids = [vals.get("users") for vals in vals_list]
+        if ENGINE_WRITING.get() or not any(user_ids):
+            return super().create(vals_list)
+        groups = super().create(vals_list)
+        # Users given at creation: capture as out-of-band additions.
+        users = groups.with_context(active_test=False).users
+        before = {uid: set() for uid in users.ids}
+        current = self.env["access.governance.claim"]._claims_current_groups(
+            set(before)
+        )
+        for uid in before:
+            before[uid] = current[uid] - set(groups.ids)
+        self.env["access.governance.claim"]._claims_capture_changes(before, current)
+        return groups
+
+    def write(self, vals):
+        policy_keys = GOVERNANCE_FIELDS & vals.keys()
+        if policy_keys and not self.env.su:
+            if not self.env.user.has_group("access_governance.group_governance_admin"):
+                raise AccessError(
+                    _(
+                        "Only Access Governance administrators can change a "
+                        "group's risk level, owner, requestable flag or "
+                        "governance scope."
+                    )
+                )
+        old_policy = {}
+        if policy_keys:
+            old_policy = {
+                group.id: {key: group[key] for key in policy_keys} for group in self
+            }
+        if "users" not in vals or ENGINE_WRITING.get():
+            res = super().write(vals)
+        else:
+            res = self._governance_write_users(vals)
+        if policy_keys:
+            self._governance_after_policy_change(old_policy, policy_keys)
+        return res
+
+    def _governance_write_users(self, vals):
+        """Write the group form's user list and record it as a baseline change."""
+        Claim = self.env["access.governance.claim"]
+        watched = self | self.trans_implied_ids
+        self.env["res.users"].flush_model(["groups_id"])
+        self.env.cr.execute(
+            "SELECT uid, gid FROM res_groups_users_rel WHERE gid = ANY(%s)",
+            [watched.ids],
+        )
+        rows_before = set(self.env.cr.fetchall())
+        res = super().write(vals)
+        self.env["res.users"].flush_model(["groups_id"])
+        self.env.cr.execute(
+            "SELECT uid, gid FROM res_groups_users_rel WHERE gid = ANY(%s)",
+            [watched.ids],
+        )
+        rows_after = set(self.env.cr.fetchall())
+        touched = {uid for uid, _gid in rows_before ^ rows_after}
+        if touched:
+            after = Claim._claims_current_groups(touched)
+            before = {uid: set(gids) for uid, gids in after.items()}
+            for uid, gid in rows_after - rows_before:
+                before[uid].discard(gid)
+            for uid, gid in rows_before - rows_after:
+                before[uid].add(gid)
+            Claim._claims_capture_changes(before, after)
+        return res
+
+    def _governance_after_policy_change(self, old_policy, keys):
+        """Audit policy changes; start or stop governing a group's holders."""
+        Claim = self.env["access.governance.claim"]
+        entries = []
+        newly_governed = self.browse()
+        ungoverned = self.browse()
+        for group in self:
+            old = old_policy[group.id]
+            changed = {
+                key: (old[key], group[key]) for key in keys if old[key] != group[key]
+            }
+            if not changed:
+                continue
+            if "governance_scope" in changed:
+                if group.governance_scope == "governed":
+                    newly_governed |= group
+                elif changed["governance_scope"][0] == "governed":
+                    ungoverned |= group
+            entries.append(
+                {
+                    "event": "group_policy",
+                    "groups": group,
+                    "record": group,
+                    "description": _(
+                        "Policy of %(group)s changed: %(changes)s",
+                        group=group.full_name,
+                        changes=", ".join(
+                            f"{key}: {getattr(before, 'display_name', before)} → "
+                            f"{getattr(after, 'display_name', after)}"
+                            for key, (before, after) in changed.items()
+                        ),
+                    ),
+                    "details": {
+                        key: [
+                            getattr(before, "id", before),
+                            getattr(after, "id", after),
+                        ]
+                        for key, (before, after) in changed.items()
+                    },
+                }
+            )
+        self.env["access.governance.audit"]._audit_log_batch(entries)
+        if newly_governed:
+            holders = newly_governed.with_context(active_test=False).users
+            Claim._claims_capture_baseline(holders)
+        if ungoverned:
+            Claim._claims_release_ungoverned(ungoverned)

@@ -1,0 +1,1 @@
+from . import access_governance_audit_verify
