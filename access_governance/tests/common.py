@@ -1,0 +1,83 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+from odoo.addons.mail.tests.common import mail_new_test_user
+from odoo.tests.common import TransactionCase
+
+
+class AccessGovernanceCommon(TransactionCase):
+    """One user per governance role, plus governed fixture groups.
+
+    - ``user_employee``: internal user (Access Governance / User by implication)
+    - ``user_employee2``: another internal user
+    - ``user_auditor``: Access Governance / Auditor
+    - ``user_manager``: Access Governance / Manager
+    - ``user_admin_gov``: Access Governance / Administrator (not Settings)
+    - ``user_system``: Settings administrator
+    - ``group_a`` implies ``group_a_base``; ``group_b``; ``group_c``: governed
+      fixture groups; ``group_pref``: a preference group; ``group_tech``: a
+      technical group.
+    """
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.env = cls.env(context=dict(cls.env.context, tracking_disable=True))
+        cls.Claim = cls.env["access.governance.claim"]
+        cls.Audit = cls.env["access.governance.audit"]
+        Groups = cls.env["res.groups"]
+        cls.group_a_base = Groups.create(
+            {"name": "AG Test A Base", "governance_scope": "governed"}
+        )
+        cls.group_a = Groups.create(
+            {
+                "name": "AG Test A",
+                "governance_scope": "governed",
+                "governance_risk": "high",
+                "implied_ids": [(4, cls.group_a_base.id)],
+            }
+        )
+        cls.group_b = Groups.create(
+            {"name": "AG Test B", "governance_scope": "governed"}
+        )
+        cls.group_c = Groups.create(
+            {"name": "AG Test C", "governance_scope": "governed"}
+        )
+        cls.group_pref = cls.env.ref("mail.group_mail_notification_type_inbox")
+        cls.group_tech = Groups.create(
+            {"name": "AG Test Technical", "governance_scope": "technical"}
+        )
+        cls.user_employee = mail_new_test_user(
+            cls.env, login="ag_employee", name="Emma Employee", groups="base.group_user"
+        )
+        cls.user_employee2 = mail_new_test_user(
+            cls.env, login="ag_employee2", name="Eric Employee", groups="base.group_user"
+        )
+        cls.user_auditor = mail_new_test_user(
+            cls.env,
+            login="ag_auditor",
+            name="Alice Auditor",
+            groups="base.group_user,access_governance.group_governance_auditor",
+        )
+        cls.user_manager = mail_new_test_user(
+            cls.env,
+            login="ag_manager",
+            name="Mark Manager",
+            groups="base.group_user,access_governance.group_governance_manager",
+        )
+        cls.user_admin_gov = mail_new_test_user(
+            cls.env,
+            login="ag_admin",
+            name="Ada Administrator",
+            groups="base.group_user,access_governance.group_governance_admin",
+        )
+        cls.user_system = mail_new_test_user(
+            cls.env,
+            login="ag_system",
+            name="Sam Settings",
+            groups="base.group_user,base.group_system",
+        )
+
+    def active_claims(self, user, group=None):
+        domain = [("user_id", "=", user.id), ("active", "=", True)]
+        if group:
+            domain.append(("group_id", "=", group.id))
+        return self.Claim.sudo().search(domain)
