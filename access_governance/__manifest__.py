@@ -26,6 +26,11 @@
     "demo": [
         "demo/res_groups_demo.xml",
     ],
+    "assets": {
+        "web.assets_tests": [
+            "access_governance/static/tests/tours/*.js",
+        ],
+    },
     "post_init_hook": "post_init_hook",
     "installable": True,
     "application": True,

@@ -12,8 +12,8 @@ def post_init_hook(env):
     claims = env["access.governance.claim"]._claims_capture_baseline(users)
     env["access.governance.audit"]._audit_log(
         "install",
-        description="Access Governance installed: %d users, %d baseline claims."
-        % (len(users), len(claims)),
+        description=f"Access Governance installed: {len(users)} users, "
+        f"{len(claims)} baseline claims.",
         details={"users": len(users), "claims": len(claims)},
     )
     _logger.info(

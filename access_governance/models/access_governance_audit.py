@@ -187,7 +187,9 @@ class AccessGovernanceAudit(models.Model):
         )
 
     def unlink(self):
-        raise AccessError(_("The audit trail is append-only: entries cannot be deleted."))
+        raise AccessError(
+            _("The audit trail is append-only: entries cannot be deleted.")
+        )
 
     def copy(self, default=None):
         raise AccessError(_("Audit entries cannot be duplicated."))

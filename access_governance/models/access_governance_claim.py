@@ -25,7 +25,7 @@ import logging
 from collections import defaultdict
 from contextvars import ContextVar
 
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 from odoo.fields import Command
 
 _logger = logging.getLogger(__name__)
@@ -282,28 +282,51 @@ class AccessGovernanceClaim(models.Model):
         end = (end or Claim.browse()).sudo()
         governed, implied = self._claims_group_data()
         start = [item for item in start if item[1] in governed]
-        skipped = len(start)
         user_ids = {item[0] for item in start} | set(end.mapped("user_id").ids)
-        result = {
-            "started": Claim.browse(),
-            "ended": end,
-            "added": {},
-            "removed": {},
-        }
+        result = {"started": Claim.browse(), "ended": end, "added": {}, "removed": {}}
         if not user_ids:
             return result
         current = self._claims_current_groups(user_ids)
         active = self._claims_active_by_user(user_ids)
         now = fields.Datetime.now()
-        actor = self.env.uid
+        # 1. New claims (identical active ones are kept, not duplicated).
+        new_vals = self._claims_new_values(start, current, active, now, note)
+        started = Claim.create(new_vals) if new_vals else Claim.browse()
+        # 2. End claims.
+        if end:
+            end.write(
+                {
+                    "active": False,
+                    "date_end": now,
+                    "ended_by_id": self.env.uid,
+                    "note": note,
+                }
+            )
+        # 3. Diff per user from the claims as they now stand; 4. one write per
+        # batch of users sharing the same diff.
+        diffs = self._claims_diffs(
+            user_ids, current, active, new_vals, end, governed, implied
+        )
+        self._claims_write_diffs(diffs)
+        after = self._claims_current_groups(user_ids) if diffs else current
+        for uid in user_ids:
+            if after[uid] - current[uid]:
+                result["added"][uid] = after[uid] - current[uid]
+            if current[uid] - after[uid]:
+                result["removed"][uid] = current[uid] - after[uid]
+        result["started"] = started
+        self._claims_audit(started, end, current, after)
+        return result
 
-        # 1. New claims (skip identical active ones).
+    @api.model
+    def _claims_new_values(self, start, current, active, now, note):
+        """Values of the claims to create, skipping identical active ones."""
         new_vals = []
         seen = set()
         for uid, gid, kind, ref, name in start:
             key = (uid, gid, kind, ref or False)
             if key in seen or any(
-                (k, r or False) == (kind, ref or False) for _c, k, r in active[uid][gid]
+                (k, r or False) == key[2:] for _c, k, r in active[uid][gid]
             ):
                 continue
             seen.add(key)
@@ -316,18 +339,21 @@ class AccessGovernanceClaim(models.Model):
                     "source_name": name,
                     "added": gid not in current[uid],
                     "date_start": now,
-                    "started_by_id": actor,
+                    "started_by_id": self.env.uid,
                     "note": note,
                 }
             )
-        skipped -= len(new_vals)
-        started = Claim.create(new_vals) if new_vals else Claim.browse()
-        # 2. End claims.
-        if end:
-            end.write(
-                {"active": False, "date_end": now, "ended_by_id": actor, "note": note}
-            )
-        # 3. Diff per user, from the claims as they now stand.
+        return new_vals
+
+    @api.model
+    def _claims_diffs(
+        self, user_ids, current, active, new_vals, end, governed, implied
+    ):
+        """{(add, remove): [uid]}: what each user gains and loses.
+
+        A group is removed only when no remaining claim holds it and no group
+        the user keeps implies it (Odoo's own ``_remove_group`` rule).
+        """
         ending_ids = set(end.ids)
         claimed = defaultdict(set)
         for uid in user_ids:
@@ -335,45 +361,27 @@ class AccessGovernanceClaim(models.Model):
                 if any(cid not in ending_ids for cid, _k, _r in rows):
                     claimed[uid].add(gid)
         to_add = defaultdict(set)
-        for claim in new_vals:
-            claimed[claim["user_id"]].add(claim["group_id"])
-            if claim["added"]:
-                to_add[claim["user_id"]].add(claim["group_id"])
+        for vals in new_vals:
+            claimed[vals["user_id"]].add(vals["group_id"])
+            if vals["added"]:
+                to_add[vals["user_id"]].add(vals["group_id"])
         candidates = defaultdict(set)
         for claim in end:
             candidates[claim.user_id.id].add(claim.group_id.id)
         diffs = defaultdict(list)
         for uid in user_ids:
             held = current[uid]
-            remove = set()
-            if candidates[uid]:
-                cand = set(candidates[uid])
-                for gid in candidates[uid]:
-                    cand |= implied(gid)
-                cand = (cand & held & governed) - claimed[uid]
-                remaining = (held | to_add[uid]) - cand
-                keep = set()
-                for gid in remaining:
-                    keep |= implied(gid)
-                remove = cand - keep
-            add = to_add[uid] - held
+            cand = set(candidates[uid])
+            for gid in candidates[uid]:
+                cand |= implied(gid)
+            cand = (cand & held & governed) - claimed[uid]
+            keep = set()
+            for gid in (held | to_add[uid]) - cand:
+                keep |= implied(gid)
+            add, remove = to_add[uid] - held, cand - keep
             if add or remove:
                 diffs[(frozenset(add), frozenset(remove))].append(uid)
-        # 4. One write per batch of users sharing the same diff.
-        self._claims_write_diffs(diffs)
-        after = self._claims_current_groups(user_ids) if diffs else current
-        for uid in user_ids:
-            added = after[uid] - current[uid]
-            removed = current[uid] - after[uid]
-            if added:
-                result["added"][uid] = added
-            if removed:
-                result["removed"][uid] = removed
-        result["started"] = started
-        self._claims_audit(started, end, current, after)
-        if skipped:
-            _logger.debug("claims engine: %d claims already active, kept", skipped)
-        return result
+        return diffs
 
     @api.model
     def _claims_write_diffs(self, diffs):
@@ -398,13 +406,21 @@ class AccessGovernanceClaim(models.Model):
             for claim in claims:
                 key = (event, claim.user_id.id, claim.kind, claim.source_ref or "")
                 buckets[key] |= claim
+        # Browse all users at once so their snapshots are read in one query.
+        # Texts use self.env._(): a bare _() would take the language of the
+        # local ``uid`` (the user the entry is about), one query per user.
+        users = {
+            user.id: user for user in Users.browse(sorted({k[1] for k in buckets}))
+        }
         entries = []
         for (event, uid, kind, ref), claims in buckets.items():
             added = Groups.browse(sorted(after[uid] - before[uid]))
             removed = Groups.browse(sorted(before[uid] - after[uid]))
             source = claims[0].source_name or dict(CLAIM_KINDS)[kind]
-            verb = _("started") if event == "claim_start" else _("ended")
-            description = _(
+            verb = (
+                self.env._("started") if event == "claim_start" else self.env._("ended")
+            )
+            description = self.env._(
                 "%(kind)s claim %(verb)s (%(justification)s) on %(groups)s.",
                 kind=dict(CLAIM_KINDS)[kind],
                 verb=verb,
@@ -412,17 +428,17 @@ class AccessGovernanceClaim(models.Model):
                 groups=", ".join(claims.group_id.mapped("full_name")),
             )
             if event == "claim_start" and added:
-                description += " " + _(
+                description += " " + self.env._(
                     "Added: %s.", ", ".join(added.mapped("full_name"))
                 )
             if event == "claim_end" and removed:
-                description += " " + _(
+                description += " " + self.env._(
                     "Removed: %s.", ", ".join(removed.mapped("full_name"))
                 )
             entries.append(
                 {
                     "event": event,
-                    "user": Users.browse(uid),
+                    "user": users[uid],
                     "groups": claims.group_id,
                     "description": description,
                     "details": {
@@ -534,6 +550,8 @@ class AccessGovernanceClaim(models.Model):
     def _claims_audit_capture(self, changes, origin):
         Groups = self.env["res.groups"].sudo()
         Users = self.env["res.users"].sudo().with_context(active_test=False)
+        # Browse all users at once so their snapshots are read in one query.
+        users = {user.id: user for user in Users.browse(sorted(changes))}
         entries = []
         for uid, (gained, lost, overridden, added_all) in changes.items():
             gained_g = Groups.browse(sorted(gained))
@@ -542,26 +560,26 @@ class AccessGovernanceClaim(models.Model):
                 lambda g: g.governance_risk in ("high", "critical")
             )
             if origin != "baseline_change":
-                description = _(
+                description = self.env._(
                     "Baseline recorded: %s.", ", ".join(gained_g.mapped("full_name"))
                 )
             else:
                 parts = []
                 if gained_g:
                     parts.append(
-                        _("given %s", ", ".join(gained_g.mapped("full_name")))
+                        self.env._("given %s", ", ".join(gained_g.mapped("full_name")))
                     )
                 if lost_g:
                     parts.append(
-                        _("removed %s", ", ".join(lost_g.mapped("full_name")))
+                        self.env._("removed %s", ", ".join(lost_g.mapped("full_name")))
                     )
-                description = _(
+                description = self.env._(
                     "Changed outside governance: %s.", "; ".join(parts)
                 )
             entries.append(
                 {
                     "event": origin,
-                    "user": Users.browse(uid),
+                    "user": users[uid],
                     "groups": gained_g | lost_g,
                     "description": description,
                     "details": {

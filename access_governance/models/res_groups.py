@@ -137,7 +137,9 @@ class ResGroups(models.Model):
             scope = "technical"
         elif xmlid in PREFERENCE_XMLIDS:
             scope = "preference"
-        elif xmlid not in GOVERNED_XMLIDS and category_xmlids & TECHNICAL_CATEGORY_XMLIDS:
+        elif (
+            xmlid not in GOVERNED_XMLIDS and category_xmlids & TECHNICAL_CATEGORY_XMLIDS
+        ):
             scope = "technical"
         risk = "low"
         lowered = (name or "").lower()
@@ -176,8 +178,18 @@ class ResGroups(models.Model):
         groups = (groups or self.search([])).sudo()
         xmlids = groups.get_external_id()
         categories = groups._governance_category_xmlids()
-        user_types = self.env["res.groups"].sudo().search(
-            [("category_id", "=", self.env.ref("base.module_category_user_type").id)]
+        user_types = (
+            self.env["res.groups"]
+            .sudo()
+            .search(
+                [
+                    (
+                        "category_id",
+                        "=",
+                        self.env.ref("base.module_category_user_type").id,
+                    )
+                ]
+            )
         )
         by_user_type = user_types.trans_implied_ids
         for group in groups:
@@ -194,11 +206,9 @@ class ResGroups(models.Model):
 
     def _governance_write_policy(self, values):
         """Write classification values without the admin check (install)."""
-        changed = {
-            key: value for key, value in values.items() if self[key] != value
-        }
+        changed = {key: value for key, value in values.items() if self[key] != value}
         if changed:
-            super(ResGroups, self).write(changed)
+            super().write(changed)
 
     # ------------------------------------------------------------------
     # ORM overrides
@@ -239,15 +249,8 @@ class ResGroups(models.Model):
 
     def write(self, vals):
         policy_keys = GOVERNANCE_FIELDS & vals.keys()
-        if policy_keys and not self.env.su:
-            if not self.env.user.has_group("access_governance.group_governance_admin"):
-                raise AccessError(
-                    _(
-                        "Only Access Governance administrators can change a "
-                        "group's risk level, owner, requestable flag or "
-                        "governance scope."
-                    )
-                )
+        if not self.env.su:
+            self._governance_check_write(vals, policy_keys)
         old_policy = {}
         if policy_keys:
             old_policy = {
@@ -260,6 +263,31 @@ class ResGroups(models.Model):
         if policy_keys:
             self._governance_after_policy_change(old_policy, policy_keys)
         return res
+
+    def _governance_check_write(self, vals, policy_keys):
+        """Governance administrators may write the governance fields of a
+        group (their ACL allows writing res.groups for that purpose), but
+        nothing else unless they also administer access rights."""
+        user = self.env.user
+        if policy_keys and not user.has_group(
+            "access_governance.group_governance_admin"
+        ):
+            raise AccessError(
+                _(
+                    "Only Access Governance administrators can change a "
+                    "group's risk level, owner, requestable flag or "
+                    "governance scope."
+                )
+            )
+        if vals.keys() - GOVERNANCE_FIELDS and not user.has_group(
+            "base.group_erp_manager"
+        ):
+            raise AccessError(
+                _(
+                    "Only Access Rights administrators can change a group's "
+                    "name, users, implied groups, menus or access rules."
+                )
+            )
 
     def _governance_write_users(self, vals):
         """Write the group form's user list and record it as a baseline change."""

@@ -1,5 +1,6 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 from odoo import _, api, fields, models
+
 from odoo.addons.base.models.res_users import is_reified_group
 
 from .access_governance_claim import ENGINE_WRITING

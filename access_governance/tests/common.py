@@ -1,6 +1,8 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
-from odoo.addons.mail.tests.common import mail_new_test_user
+from odoo.fields import Command
 from odoo.tests.common import TransactionCase
+
+from odoo.addons.mail.tests.common import mail_new_test_user
 
 
 class AccessGovernanceCommon(TransactionCase):
@@ -49,7 +51,10 @@ class AccessGovernanceCommon(TransactionCase):
             cls.env, login="ag_employee", name="Emma Employee", groups="base.group_user"
         )
         cls.user_employee2 = mail_new_test_user(
-            cls.env, login="ag_employee2", name="Eric Employee", groups="base.group_user"
+            cls.env,
+            login="ag_employee2",
+            name="Eric Employee",
+            groups="base.group_user",
         )
         cls.user_auditor = mail_new_test_user(
             cls.env,
@@ -74,6 +79,33 @@ class AccessGovernanceCommon(TransactionCase):
             login="ag_system",
             name="Sam Settings",
             groups="base.group_user,base.group_system",
+        )
+
+    def last_audit_sequence(self):
+        """Sequence of the last audit entry written (the chain head)."""
+        self.env.flush_all()
+        self.env.cr.execute(
+            "SELECT last_sequence FROM access_governance_audit_head WHERE id = 1"
+        )
+        return self.env.cr.fetchone()[0]
+
+    def audit_since(self, sequence, event=None):
+        """Audit entries written after ``sequence``, oldest first."""
+        domain = [("sequence", ">", sequence)]
+        if event:
+            domain.append(("event", "=", event))
+        return self.Audit.sudo().search(domain, order="sequence")
+
+    def groups_of(self, user):
+        """The groups a user holds, read from the database."""
+        self.env.flush_all()
+        user.invalidate_recordset(["groups_id"])
+        return user.groups_id
+
+    def give_baseline(self, user, groups, admin=None):
+        """Give groups directly, as an administrator on the user form would."""
+        user.with_user(admin or self.user_system).write(
+            {"groups_id": [Command.link(group.id) for group in groups]}
         )
 
     def active_claims(self, user, group=None):
