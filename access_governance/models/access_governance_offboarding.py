@@ -277,6 +277,8 @@ class AccessGovernanceOffboarding(models.Model):
     def _step_revoke_sessions_as_superuser(self):
         # sudo: res.device only shows a user their own devices; revoking a
         # leaver's sessions is the point of the step.
+        # res.device is a SQL view over res.device.log: flush the log first.
+        self.env["res.device.log"].flush_model()
         devices = (
             self.env["res.device"].sudo().search([("user_id", "=", self.user_id.id)])
         )
