@@ -34,6 +34,7 @@
     ],
     "demo": [
         "demo/res_groups_demo.xml",
+        "demo/access_governance_role_demo.xml",
     ],
     "post_init_hook": "post_init_hook",
     "installable": True,
