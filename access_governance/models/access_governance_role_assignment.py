@@ -405,4 +405,4 @@ class AccessGovernanceRoleAssignment(models.Model):
         self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
         if in_cron:
             # Cron batching: keep finished batches if a later one fails.
-            self.env.cr.commit()
+            self.env.cr.commit()  # pylint: disable=invalid-commit

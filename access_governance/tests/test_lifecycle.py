@@ -19,6 +19,12 @@ class LifecycleCommon(RoleCommon):
         # Offboarding and provisioning act on employees: the governance
         # manager is also an HR officer.
         cls.user_manager.groups_id = [(4, cls.env.ref("hr.group_hr_user").id)]
+        cls.user_hr_officer = mail_new_test_user(
+            cls.env,
+            login="ag_hr_officer",
+            name="Hanna HR",
+            groups="base.group_user,hr.group_hr_user",
+        )
         cls.user_boss = mail_new_test_user(
             cls.env, login="ag_boss", name="Bob Boss", groups="base.group_user"
         )
@@ -118,7 +124,8 @@ class TestJoinerMover(LifecycleCommon):
         # A grant elsewhere also holds group_a.
         self.Claim._claims_start(user, self.group_a, "grant", source="grant,test")
         old = self.Assignment.search([("user_id", "=", user.id)])
-        employee.job_id = self.job_mgr
+        # An HR officer, not a governance manager, records the promotion.
+        employee.with_user(self.user_hr_officer).job_id = self.job_mgr
         held = self.held(user)
         self.assertNotIn(self.group_d, held, "only the old role justified it")
         self.assertIn(self.group_a, held, "the grant still holds it")
@@ -335,9 +342,10 @@ class TestLeaver(LifecycleCommon):
         other_employee.action_archive()
         self.assertTrue(other.active)
         Param.set_param("access_governance.auto_offboard", "True")
-        self.employee_leaver.with_user(self.user_manager).action_archive()
+        self.employee_leaver.with_user(self.user_hr_officer).action_archive()
         self.assertFalse(self.leaver.active)
         offboarding = self.Offboarding.search([("user_id", "=", self.leaver.id)])
         self.assertTrue(offboarding.automatic)
+        self.assertEqual(offboarding.done_by_id, self.user_hr_officer)
         self.assertEqual(offboarding.state, "done")
         self.assertEqual(self.activity.user_id, self.user_boss)
