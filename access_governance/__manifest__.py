@@ -22,9 +22,19 @@
         "views/res_groups_views.xml",
         "views/res_users_views.xml",
         "views/access_governance_menus.xml",
+        "data/access_governance_role_data.xml",
+        "wizard/access_governance_offboard_views.xml",
+        "views/access_governance_role_views.xml",
+        "views/access_governance_role_assignment_views.xml",
+        "views/access_governance_offboarding_views.xml",
+        "views/access_governance_reassignment_rule_views.xml",
+        "views/hr_employee_views.xml",
+        "views/res_config_settings_views.xml",
+        "views/access_governance_lifecycle_menus.xml",
     ],
     "demo": [
         "demo/res_groups_demo.xml",
+        "demo/access_governance_role_demo.xml",
     ],
     "assets": {
         "web.assets_tests": [

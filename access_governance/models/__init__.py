@@ -2,3 +2,9 @@ from . import access_governance_audit
 from . import access_governance_claim
 from . import res_groups
 from . import res_users
+from . import access_governance_role
+from . import access_governance_role_assignment
+from . import access_governance_offboarding
+from . import access_governance_reassignment_rule
+from . import hr_employee
+from . import res_config_settings

@@ -64,6 +64,12 @@ EVENTS = [
     ("group_policy", "Group policy changed"),
     ("chain_verified", "Audit chain verified"),
     ("chain_broken", "Audit chain broken"),
+    ("role_assignment_start", "Role assigned"),
+    ("role_assignment_end", "Role assignment ended"),
+    ("joiner", "Joiner"),
+    ("mover", "Mover"),
+    ("offboarding", "Offboarding"),
+    ("role_from_user", "Role created from a user"),
 ]
 
 

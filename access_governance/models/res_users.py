@@ -79,3 +79,27 @@ class ResUsers(models.Model):
         action["domain"] = [("user_id", "=", self.id)]
         action["name"] = _("Audit Trail of %s", self.name)
         return action
+
+    # ------------------------------------------------------------------
+    # Roles and offboarding
+    # ------------------------------------------------------------------
+    governance_role_assignment_ids = fields.One2many(
+        "access.governance.role.assignment",
+        "user_id",
+        string="Roles",
+        readonly=True,
+        groups="access_governance.group_governance_user",
+    )
+
+    def action_governance_offboard(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "access_governance.access_governance_offboard_action"
+        )
+        action["context"] = {"default_user_id": self.id}
+        return action
+
+    def action_governance_create_role(self):
+        """Bundle the user's explicit governed groups into a new role."""
+        self.ensure_one()
+        return self.env["access.governance.role"]._action_create_from_user(self)

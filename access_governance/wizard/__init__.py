@@ -1,1 +1,2 @@
 from . import access_governance_audit_verify
+from . import access_governance_offboard

@@ -1,0 +1,341 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+"""Business roles: named bundles of governed groups, mapped from jobs."""
+
+import logging
+
+from odoo import _, api, fields, models
+from odoo.exceptions import AccessError, UserError, ValidationError
+
+from .res_groups import RISK_LEVELS, RISK_ORDER
+
+_logger = logging.getLogger(__name__)
+
+# Role templates created for the modules that are installed: code ->
+# (name, description, group xml ids). Groups that do not exist are skipped;
+# a template none of whose groups exist is not created.
+ROLE_TEMPLATES = {
+    "SALES_REP": (
+        "Sales Representative",
+        "Sells: own quotations, orders and CRM leads.",
+        ["sales_team.group_sale_salesman"],
+    ),
+    "SALES_MANAGER": (
+        "Sales Manager",
+        "Runs the sales team: every quotation, order and lead.",
+        ["sales_team.group_sale_manager"],
+    ),
+    "ACCOUNTANT": (
+        "Accountant",
+        "Invoices and bills.",
+        ["account.group_account_invoice"],
+    ),
+    "FINANCE_DIRECTOR": (
+        "Finance Director",
+        "Administers accounting.",
+        ["account.group_account_manager"],
+    ),
+    "WAREHOUSE": (
+        "Warehouse Staff",
+        "Moves stock.",
+        ["stock.group_stock_user"],
+    ),
+    "HR_MANAGER": (
+        "HR Manager",
+        "Administers employees and attendances.",
+        ["hr.group_hr_manager", "hr_attendance.group_hr_attendance_manager"],
+    ),
+    "IT_ADMIN": (
+        "IT Admin",
+        "Administers the Settings of the database.",
+        ["base.group_system"],
+    ),
+}
+
+
+class AccessGovernanceRole(models.Model):
+    _name = "access.governance.role"
+    _description = "Access Governance Role"
+    _inherit = ["mail.thread"]
+    _order = "name"
+
+    name = fields.Char(required=True, translate=True, tracking=True)
+    code = fields.Char(required=True, tracking=True)
+    description = fields.Text(translate=True)
+    active = fields.Boolean(default=True, tracking=True)
+    group_ids = fields.Many2many(
+        "res.groups",
+        "access_governance_role_group_rel",
+        "role_id",
+        "group_id",
+        string="Groups",
+        domain=[("governance_scope", "=", "governed")],
+        help="Governed groups a holder of this role receives.",
+    )
+    owner_id = fields.Many2one(
+        "res.users",
+        string="Owner",
+        domain=[("share", "=", False)],
+        tracking=True,
+        help="Reviews who holds this role and decides its content.",
+    )
+    risk = fields.Selection(
+        RISK_LEVELS,
+        compute="_compute_risk",
+        store=True,
+        help="The highest risk level of the role's groups.",
+    )
+    job_ids = fields.Many2many(
+        "hr.job",
+        "access_governance_role_job_rel",
+        "role_id",
+        "job_id",
+        string="Job Positions",
+        help="Employees in these job positions receive the role.",
+    )
+    department_ids = fields.Many2many(
+        "hr.department",
+        "access_governance_role_department_rel",
+        "role_id",
+        "department_id",
+        string="Departments",
+        help="When set, only employees of these departments (in one of the job "
+        "positions) receive the role.",
+    )
+    assignment_ids = fields.One2many(
+        "access.governance.role.assignment", "role_id", string="Assignments"
+    )
+    holder_count = fields.Integer(string="Holders", compute="_compute_holder_count")
+
+    _sql_constraints = [
+        ("code_uniq", "unique (code)", "A role's code must be unique."),
+    ]
+
+    @api.depends("group_ids.governance_risk")
+    def _compute_risk(self):
+        for role in self:
+            risks = role.group_ids.mapped("governance_risk")
+            role.risk = max(risks, key=RISK_ORDER.get) if risks else "low"
+
+    def _compute_holder_count(self):
+        data = self.env["access.governance.role.assignment"]._read_group(
+            [("role_id", "in", self.ids), ("state", "=", "active")],
+            ["role_id"],
+            ["user_id:count_distinct"],
+        )
+        counts = {role.id: count for role, count in data}
+        for role in self:
+            role.holder_count = counts.get(role.id, 0)
+
+    @api.constrains("group_ids")
+    def _check_group_ids(self):
+        for role in self:
+            wrong = role.group_ids.filtered(lambda g: g.governance_scope != "governed")
+            if wrong:
+                raise ValidationError(
+                    _(
+                        "Role %(role)s can only bundle governed groups; these are "
+                        "not: %(groups)s. Change their governance scope first or "
+                        "remove them from the role.",
+                        role=role.name,
+                        groups=", ".join(wrong.mapped("full_name")),
+                    )
+                )
+
+    # ------------------------------------------------------------------
+    # ORM overrides
+    # ------------------------------------------------------------------
+    @api.model_create_multi
+    def create(self, vals_list):
+        roles = super().create(vals_list)
+        mapped = roles.filtered("job_ids")
+        if mapped:
+            self._governance_remap_jobs(mapped.job_ids)
+        return roles
+
+    def write(self, vals):
+        old_jobs = self.job_ids
+        res = super().write(vals)
+        if "group_ids" in vals or "active" in vals:
+            # Holders follow the role's content in one engine run.
+            assignments = self.with_context(active_test=False).assignment_ids
+            assignments._governance_apply()
+        if {"job_ids", "department_ids", "active"} & vals.keys():
+            self._governance_remap_jobs(old_jobs | self.job_ids)
+        return res
+
+    @api.model
+    def _governance_remap_jobs(self, jobs):
+        """Re-map the users of the employees holding ``jobs``."""
+        employees = (
+            self.env["hr.employee"]
+            .sudo()
+            .search([("job_id", "in", jobs.ids), ("user_id", "!=", False)])
+        )
+        employees._governance_map_roles()
+
+    # ------------------------------------------------------------------
+    # Mapping
+    # ------------------------------------------------------------------
+    @api.model
+    def _governance_roles_for_employees(self, employees):
+        """Roles mapped from the job positions (and departments) of employees."""
+        if not employees.job_id:
+            return self.browse()
+        roles = self.search([("job_ids", "in", employees.job_id.ids)])
+        return roles.filtered(
+            lambda role: any(
+                employee.job_id in role.job_ids
+                and (
+                    not role.department_ids
+                    or employee.department_id in role.department_ids
+                )
+                for employee in employees
+            )
+        )
+
+    @api.model
+    def _governance_on_unmapped_employee(self, employee):
+        """Called for an employee with a user whose job maps to no role.
+
+        The employee keeps only the internal-user baseline. The audits
+        (findings) extend this hook to raise a finding.
+        """
+        return False
+
+    # ------------------------------------------------------------------
+    # Templates
+    # ------------------------------------------------------------------
+    @api.model
+    def _create_role_templates(self):
+        """Create the template roles whose groups exist; skip existing codes."""
+        existing = set(self.with_context(active_test=False).search([]).mapped("code"))
+        created = self.browse()
+        for code, (name, description, xmlids) in ROLE_TEMPLATES.items():
+            if code in existing:
+                continue
+            groups = self.env["res.groups"]
+            for xmlid in xmlids:
+                groups |= self.env.ref(xmlid, raise_if_not_found=False) or groups
+            groups = groups.filtered(lambda g: g.governance_scope == "governed")
+            if not groups:
+                continue
+            role = self.create(
+                {
+                    "name": name,
+                    "code": code,
+                    "description": description,
+                    "group_ids": [fields.Command.set(groups.ids)],
+                }
+            )
+            self.env["ir.model.data"]._update_xmlids(
+                [
+                    {
+                        "xml_id": f"access_governance.role_template_{code.lower()}",
+                        "record": role,
+                        "noupdate": True,
+                    }
+                ]
+            )
+            created |= role
+        if created:
+            _logger.info(
+                "access_governance: created role templates %s",
+                ", ".join(created.mapped("code")),
+            )
+        return created
+
+    @api.model
+    def action_create_role_templates(self):
+        created = self._create_role_templates()
+        message = (
+            _("Created: %s.", ", ".join(created.mapped("name")))
+            if created
+            else _("Every role template whose modules are installed exists.")
+        )
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "title": _("Role templates"),
+                "message": message,
+                "type": "success" if created else "info",
+                "next": {"type": "ir.actions.client", "tag": "soft_reload"},
+            },
+        }
+
+    # ------------------------------------------------------------------
+    # Actions
+    # ------------------------------------------------------------------
+    def action_view_holders(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "access_governance.access_governance_role_assignment_action"
+        )
+        action["domain"] = [("role_id", "=", self.id)]
+        action["context"] = {"default_role_id": self.id, "search_default_active": 1}
+        action["name"] = _("Holders of %s", self.name)
+        return action
+
+    @api.model
+    def _action_create_from_user(self, user):
+        """Create a role bundling ``user``'s explicit governed groups."""
+        if not self.env.user.has_group("access_governance.group_governance_admin"):
+            raise AccessError(
+                _("Only Access Governance administrators can create roles.")
+            )
+        Claim = self.env["access.governance.claim"]
+        governed, implied = Claim._claims_group_data()
+        held = Claim._claims_current_groups({user.id})[user.id]
+        explicit = Claim._claims_explicit(held & governed, implied)
+        if not explicit:
+            raise UserError(
+                _("%s holds no governed group to bundle into a role.", user.name)
+            )
+        code = base = f"FROM_{user.login}".upper()
+        suffix = 1
+        while self.with_context(active_test=False).search_count(
+            [("code", "=", code)], limit=1
+        ):
+            suffix += 1
+            code = f"{base}_{suffix}"
+        role = self.create(
+            {
+                "name": _("Role of %s", user.name),
+                "code": code,
+                "group_ids": [fields.Command.set(sorted(explicit))],
+                "owner_id": self.env.uid,
+            }
+        )
+        self.env["access.governance.audit"]._audit_log(
+            "role_from_user",
+            user=user,
+            groups=role.group_ids,
+            record=role,
+            description=_(
+                "Role %(role)s created from the groups of %(user)s.",
+                role=role.name,
+                user=user.name,
+            ),
+        )
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": "access.governance.role",
+            "res_id": role.id,
+            "view_mode": "form",
+            "target": "current",
+        }
+
+    def action_compare(self):
+        """Users who hold every group of the role without holding the role."""
+        self.ensure_one()
+        users = self.env["res.users"].search([("share", "=", False)])
+        for group in self.group_ids:
+            users = users.filtered(lambda u, g=group: g in u.groups_id)
+        holders = self.assignment_ids.filtered(lambda a: a.state == "active").user_id
+        return {
+            "type": "ir.actions.act_window",
+            "name": _("Hold the groups of %s without the role", self.name),
+            "res_model": "res.users",
+            "view_mode": "list,form",
+            "domain": [("id", "in", (users - holders).ids)],
+        }

@@ -1,0 +1,408 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+"""A user holds a role, for a window of time, for a reason (origin).
+
+Assignments start and end through the claims engine with kind ``role`` and
+the assignment as source, so the role's groups leave with it unless another
+claim holds them. Job-origin assignments follow the employee's job position
+(joiner / mover); the hourly cron starts and ends assignments by their window.
+"""
+
+import logging
+
+from markupsafe import Markup
+
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError, ValidationError
+
+_logger = logging.getLogger(__name__)
+
+ORIGINS = [
+    ("job", "Job Mapping"),
+    ("manual", "Manual"),
+    ("grant", "Grant"),
+]
+STATES = [
+    ("scheduled", "Scheduled"),
+    ("active", "Active"),
+    ("ended", "Ended"),
+]
+
+
+class AccessGovernanceRoleAssignment(models.Model):
+    _name = "access.governance.role.assignment"
+    _description = "Access Governance Role Assignment"
+    _order = "state, date_from desc, id desc"
+
+    user_id = fields.Many2one(
+        "res.users",
+        required=True,
+        index=True,
+        ondelete="cascade",
+        domain=[("share", "=", False)],
+    )
+    role_id = fields.Many2one(
+        "access.governance.role", required=True, index=True, ondelete="restrict"
+    )
+    origin = fields.Selection(ORIGINS, required=True, default="manual", index=True)
+    employee_id = fields.Many2one(
+        "hr.employee",
+        ondelete="set null",
+        help="The employee whose job position mapped the role (job origin).",
+    )
+    date_from = fields.Datetime(
+        string="From", required=True, default=fields.Datetime.now, index=True
+    )
+    date_to = fields.Datetime(string="To", index=True)
+    state = fields.Selection(
+        STATES, compute="_compute_state", store=True, index=True, readonly=True
+    )
+    role_risk = fields.Selection(related="role_id.risk")
+    note = fields.Char()
+
+    @api.depends("date_from", "date_to")
+    def _compute_state(self):
+        now = fields.Datetime.now()
+        for assignment in self:
+            date_to = assignment.date_to
+            if date_to and (date_to <= now or date_to <= assignment.date_from):
+                # Ended, or ended at its start before it ever began.
+                assignment.state = "ended"
+            elif assignment.date_from and assignment.date_from > now:
+                assignment.state = "scheduled"
+            else:
+                assignment.state = "active"
+
+    @api.depends("user_id", "role_id")
+    def _compute_display_name(self):
+        for assignment in self:
+            assignment.display_name = (
+                f"{assignment.role_id.name} / {assignment.user_id.name}"
+            )
+
+    @api.constrains("date_from", "date_to")
+    def _check_dates(self):
+        for assignment in self:
+            if assignment.date_to and assignment.date_to < assignment.date_from:
+                raise ValidationError(_("An assignment cannot end before it starts."))
+
+    # ------------------------------------------------------------------
+    # ORM overrides
+    # ------------------------------------------------------------------
+    @api.model_create_multi
+    def create(self, vals_list):
+        assignments = super().create(vals_list)
+        if not self.env.context.get("governance_defer_apply"):
+            assignments._governance_apply()
+        return assignments
+
+    def write(self, vals):
+        if {"user_id", "role_id"} & vals.keys() and any(
+            a.state != "scheduled" for a in self
+        ):
+            raise UserError(
+                _(
+                    "The user and role of an assignment that started cannot "
+                    "change: end it and create a new one."
+                )
+            )
+        res = super().write(vals)
+        if {"date_from", "date_to", "user_id", "role_id"} & vals.keys():
+            self._governance_apply()
+        return res
+
+    def unlink(self):
+        # End the claims first: deleting must never leave groups unjustified.
+        self._governance_end(note="deleted")
+        return super().unlink()
+
+    # ------------------------------------------------------------------
+    # Engine
+    # ------------------------------------------------------------------
+    def _governance_wanted(self):
+        """{assignment: groups} this assignment should hold claims on now."""
+        return {
+            assignment: (
+                assignment.role_id.group_ids
+                if assignment.state == "active" and assignment.role_id.active
+                else self.env["res.groups"]
+            )
+            for assignment in self
+        }
+
+    def _governance_apply(self, note=None):
+        """Make the role claims of these assignments match their state and
+        role content, in one engine run for all of them."""
+        if not self:
+            return {"added": {}, "removed": {}, "started": [], "ended": []}
+        Claim = self.env["access.governance.claim"]
+        refs = {f"{a._name},{a.id}": a for a in self}
+        existing = Claim.sudo().search(
+            [
+                ("source_ref", "in", list(refs)),
+                ("kind", "=", "role"),
+                ("active", "=", True),
+            ]
+        )
+        wanted = {
+            (a.user_id.id, gid, f"{a._name},{a.id}")
+            for a, groups in self._governance_wanted().items()
+            for gid in groups.ids
+        }
+        have = set()
+        end = Claim.sudo().browse()
+        for claim in existing:
+            key = (claim.user_id.id, claim.group_id.id, claim.source_ref)
+            if key in wanted:
+                have.add(key)
+            else:
+                end |= claim
+        start = [
+            (uid, gid, "role", ref, refs[ref].sudo().display_name)
+            for uid, gid, ref in sorted(wanted - have)
+        ]
+        return Claim._claims_apply(start=start, end=end, note=note)
+
+    def _governance_end(self, note=None, apply=True):
+        """End these assignments now (scheduled ones never start)."""
+        now = fields.Datetime.now()
+        running = self.filtered(lambda a: a.state != "ended")
+        for assignment in running:
+            vals = {"date_to": min(now, assignment.date_to or now)}
+            if assignment.state == "scheduled":
+                vals["date_to"] = assignment.date_from
+            if note:
+                vals["note"] = note
+            super(AccessGovernanceRoleAssignment, assignment).write(vals)
+        if apply:
+            running._governance_apply(note=note)
+        return running
+
+    def action_end(self):
+        ended = self._governance_end(note="manual_end")
+        self._governance_audit_assignments(self.browse(), ended)
+        return True
+
+    def _governance_audit_assignments(self, started, ended, event=None):
+        entries = []
+        for assignment, verb in [(a, "start") for a in started] + [
+            (a, "end") for a in ended
+        ]:
+            entries.append(
+                {
+                    "event": event
+                    or (
+                        "role_assignment_start"
+                        if verb == "start"
+                        else "role_assignment_end"
+                    ),
+                    "user": assignment.user_id,
+                    "groups": assignment.role_id.group_ids,
+                    "record": assignment,
+                    "description": _(
+                        "Role %(role)s %(verb)s for %(user)s (%(origin)s).",
+                        role=assignment.role_id.name,
+                        verb=_("assigned") if verb == "start" else _("ended"),
+                        user=assignment.user_id.name,
+                        origin=dict(ORIGINS)[assignment.origin],
+                    ),
+                    "details": {
+                        "role": assignment.role_id.code,
+                        "origin": assignment.origin,
+                        "date_from": str(assignment.date_from or ""),
+                        "date_to": str(assignment.date_to or ""),
+                    },
+                }
+            )
+        self.env["access.governance.audit"]._audit_log_batch(entries)
+
+    # ------------------------------------------------------------------
+    # Job mapping: joiner and mover
+    # ------------------------------------------------------------------
+    @api.model
+    def _governance_sync_job_roles(self, users):
+        """Assign the roles mapped from the users' job positions and end the
+        job-origin assignments no longer mapped, in one engine run.
+
+        Returns {user: {'started': assignments, 'ended': assignments,
+        'added': set(gid), 'removed': set(gid)}} for users that changed.
+        """
+        return self._governance_sync_job_roles_as_superuser(users)
+
+    @api.model
+    def _governance_sync_job_roles_as_superuser(self, users):
+        # sudo: the mapping from job positions to roles is policy configured
+        # by governance administrators; the HR change that triggers it (a job,
+        # department or user on an employee) was already allowed by HR rights.
+        Assignment = self.sudo().with_context(governance_defer_apply=True)
+        Role = self.env["access.governance.role"].sudo()
+        users = users.sudo().filtered(lambda u: u.active and not u.share)
+        if not users:
+            return {}
+        employees = (
+            self.env["hr.employee"].sudo().search([("user_id", "in", users.ids)])
+        )
+        current = Assignment.search(
+            [
+                ("user_id", "in", users.ids),
+                ("origin", "=", "job"),
+                ("state", "!=", "ended"),
+            ]
+        )
+        to_create = []
+        to_end = Assignment.browse()
+        unmapped = self.env["hr.employee"]
+        for user in users:
+            user_employees = employees.filtered(lambda e, u=user: e.user_id == u)
+            roles = Role._governance_roles_for_employees(user_employees)
+            held = current.filtered(lambda a, u=user: a.user_id == u)
+            for role in roles - held.role_id:
+                employee = user_employees.filtered(
+                    lambda e, r=role: e.job_id in r.job_ids
+                )[:1]
+                to_create.append(
+                    {
+                        "user_id": user.id,
+                        "role_id": role.id,
+                        "origin": "job",
+                        "employee_id": employee.id,
+                    }
+                )
+            to_end |= held.filtered(lambda a, r=roles: a.role_id not in r)
+            if not roles:
+                unmapped |= user_employees.filtered("job_id")[:1]
+        started = Assignment.create(to_create) if to_create else Assignment
+        to_end._governance_end(note="job_change", apply=False)
+        result = (started | to_end)._governance_apply(note="job_change")
+        for employee in unmapped:
+            Role._governance_on_unmapped_employee(employee)
+        employees._governance_store_mapping()
+        changes = {}
+        for user in users:
+            user_started = started.filtered(lambda a, u=user: a.user_id == u)
+            user_ended = to_end.filtered(lambda a, u=user: a.user_id == u)
+            if not (user_started or user_ended):
+                continue
+            changes[user] = {
+                "started": user_started,
+                "ended": user_ended,
+                "added": result["added"].get(user.id, set()),
+                "removed": result["removed"].get(user.id, set()),
+            }
+        if changes:
+            self._governance_notify_job_change(changes, employees)
+        return changes
+
+    @api.model
+    def _governance_notify_job_change(self, changes, employees):
+        """Audit a joiner / mover and tell the user and their manager."""
+        Groups = self.env["res.groups"].sudo()
+        entries = []
+        for user, change in changes.items():
+            joiner = not change["ended"] and not self.sudo().search_count(
+                [
+                    ("user_id", "=", user.id),
+                    ("origin", "=", "job"),
+                    ("id", "not in", change["started"].ids),
+                ],
+                limit=1,
+            )
+            event = "joiner" if joiner else "mover"
+            added = Groups.browse(sorted(change["added"]))
+            removed = Groups.browse(sorted(change["removed"]))
+            started_names = ", ".join(change["started"].role_id.mapped("name"))
+            ended_names = ", ".join(change["ended"].role_id.mapped("name"))
+            entries.append(
+                {
+                    "event": event,
+                    "user": user,
+                    "groups": added | removed,
+                    "description": _(
+                        "%(event)s: roles assigned: %(started)s; roles ended: "
+                        "%(ended)s.",
+                        event=_("Joiner") if joiner else _("Mover"),
+                        started=started_names or "-",
+                        ended=ended_names or "-",
+                    ),
+                    "details": {
+                        "roles_started": change["started"].role_id.mapped("code"),
+                        "roles_ended": change["ended"].role_id.mapped("code"),
+                        "groups_added": added.mapped("full_name"),
+                        "groups_removed": removed.mapped("full_name"),
+                    },
+                }
+            )
+            employee = employees.filtered(lambda e, u=user: e.user_id == u)[:1]
+            if not employee:
+                continue
+            body = Markup("<p>%s</p>") % _(
+                "Access updated after a job change of %s.", employee.name
+            )
+            for label, names in (
+                (_("Roles assigned"), started_names),
+                (_("Roles ended"), ended_names),
+                (_("Access received"), ", ".join(added.mapped("full_name"))),
+                (_("Access removed"), ", ".join(removed.mapped("full_name"))),
+            ):
+                if names:
+                    body += Markup("<p><b>%s:</b> %s</p>") % (label, names)
+            partners = user.partner_id | employee.parent_id.user_id.partner_id
+            employee.message_post(
+                body=body,
+                partner_ids=partners.ids,
+                subtype_xmlid="mail.mt_note",
+            )
+        self.env["access.governance.audit"]._audit_log_batch(entries)
+
+    # ------------------------------------------------------------------
+    # Cron methods
+    # ------------------------------------------------------------------
+    @api.model
+    def _cron_sync_roles(self, batch_size=200):
+        """Start and end assignments by their window, then re-map employees
+        whose job, department or user changed outside the UI.
+
+        Idempotent: both parts pick their work from the stored state, so a
+        run that stopped half-way resumes where it was.
+        """
+        in_cron = bool(self.env.context.get("ir_cron_progress_id"))
+        now = fields.Datetime.now()
+        due = self.search(
+            [
+                "|",
+                "&",
+                ("state", "=", "scheduled"),
+                ("date_from", "<=", now),
+                "&",
+                ("state", "!=", "ended"),
+                ("date_to", "<=", now),
+            ]
+        )
+        employees = self.env["hr.employee"]._governance_employees_to_remap()
+        total = len(due) + len(employees)
+        done = 0
+        for start in range(0, len(due), batch_size):
+            batch = due[start : start + batch_size]
+            before = {a: a.state for a in batch}
+            self.env.add_to_compute(self._fields["state"], batch)
+            batch.flush_recordset(["state"])
+            batch._governance_apply(note="window")
+            changed = batch.filtered(lambda a, b=before: b[a] != a.state)
+            self._governance_audit_assignments(
+                changed.filtered(lambda a: a.state == "active"),
+                changed.filtered(lambda a: a.state == "ended"),
+            )
+            done += len(batch)
+            self._governance_cron_commit(in_cron, done, total - done)
+        for start in range(0, len(employees), batch_size):
+            batch = employees[start : start + batch_size]
+            batch._governance_map_roles()
+            done += len(batch)
+            self._governance_cron_commit(in_cron, done, total - done)
+        return done
+
+    @api.model
+    def _governance_cron_commit(self, in_cron, done, remaining):
+        self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
+        if in_cron:
+            # Cron batching: keep finished batches if a later one fails.
+            self.env.cr.commit()  # pylint: disable=invalid-commit
