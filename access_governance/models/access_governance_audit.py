@@ -188,17 +188,17 @@ class AccessGovernanceAudit(models.Model):
         return super().create(vals_list)
 
     def write(self, vals):
-        raise AccessError(
-            _("The audit trail is append-only: entries cannot be modified.")
-        )
+        self._raise_append_only(_("entries cannot be modified"))
+        return super().write(vals)
 
-    def unlink(self):
-        raise AccessError(
-            _("The audit trail is append-only: entries cannot be deleted.")
-        )
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_append_only(self):
+        self._raise_append_only(_("entries cannot be deleted"))
 
-    def copy(self, default=None):
-        raise AccessError(_("Audit entries cannot be duplicated."))
+    def _raise_append_only(self, what):
+        """Refuse any change to existing entries, for everybody (superuser
+        included); copy() is refused by the create guard above."""
+        raise AccessError(_("The audit trail is append-only: %s.", what))
 
     @api.depends("sequence", "event")
     def _compute_display_name(self):

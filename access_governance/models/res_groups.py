@@ -208,7 +208,8 @@ class ResGroups(models.Model):
         """Write classification values without the admin check (install)."""
         changed = {key: value for key, value in values.items() if self[key] != value}
         if changed:
-            super().write(changed)
+            return super().write(changed)
+        return True
 
     # ------------------------------------------------------------------
     # ORM overrides
