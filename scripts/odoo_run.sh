@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Serve the addon with demo data on http://localhost:8069.
+# Creates database access_governance_demo (installing $AG_MODULE with demo data)
+# when it is missing or the module is not installed in it.
+# Env: AG_MODULE, AG_ADDONS_PATH, AG_RUN_DB, AG_HTTP_PORT (8069), AG_DB_HOST...
+# Extra arguments are passed to Odoo.
+set -euo pipefail
+# shellcheck source=common.sh
+. "$(dirname "$0")/common.sh"
+
+DB="${AG_RUN_DB:-access_governance_demo}"
+HTTP_PORT="${AG_HTTP_PORT:-8069}"
+
+"$AG_ROOT/scripts/ensure_odoo.sh"
+ag_db_start
+cd "$AG_ROOT"
+
+odoo=("$AG_PYTHON" -m odoo --addons-path="$AG_ADDONS_PATH" "${AG_DB_ARGS[@]}"
+  -d "$DB" --db-filter="^${DB}\$")
+
+module_state() {
+  psql -d "$DB" -tAc "SELECT state FROM ir_module_module WHERE name = '$AG_MODULE'" 2>/dev/null || true
+}
+
+if ag_db_exists "$DB" && [ "$(module_state)" != installed ]; then
+  ag_log "database $DB exists but $AG_MODULE is not installed in it (earlier failed install?): recreating it"
+  dropdb "$DB"
+fi
+if ! ag_db_exists "$DB"; then
+  ag_log "creating database $DB: installing $AG_MODULE with demo data"
+  "${odoo[@]}" -i "$AG_MODULE" --stop-after-init --http-port="$HTTP_PORT" ||
+    ag_die "installing $AG_MODULE into $DB failed (see the log above)"
+fi
+
+cat <<MSG
+
+  Odoo 18.0 with $AG_MODULE (demo data): http://localhost:$HTTP_PORT
+  Log in as admin / admin (administrator).
+  Demo users exist too, e.g. demo / demo.
+  Database: $DB. Stop with Ctrl-C; 'make stop' stops PostgreSQL.
+
+MSG
+exec "${odoo[@]}" --http-interface=localhost --http-port="$HTTP_PORT" "$@"
