@@ -21,6 +21,13 @@
         "views/access_governance_claim_views.xml",
         "views/res_groups_views.xml",
         "views/res_users_views.xml",
+        "data/ir_sequence_data.xml",
+        "data/mail_activity_type_data.xml",
+        "data/access_governance_sod_rule_data.xml",
+        "views/access_governance_grant_views.xml",
+        "views/access_governance_profile_views.xml",
+        "views/access_governance_sod_rule_views.xml",
+        "views/access_governance_mitigation_views.xml",
         "views/access_governance_menus.xml",
     ],
     "demo": [

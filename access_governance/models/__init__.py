@@ -2,3 +2,8 @@ from . import access_governance_audit
 from . import access_governance_claim
 from . import res_groups
 from . import res_users
+from . import access_governance_profile
+from . import access_governance_sod_rule
+from . import access_governance_mitigation
+from . import access_governance_grant
+from . import access_governance_approval

@@ -78,3 +78,26 @@ class ResUsers(models.Model):
         action["domain"] = [("user_id", "=", self.id)]
         action["name"] = _("Audit Trail of %s", self.name)
         return action
+
+    # ------------------------------------------------------------------
+    # Grants (issue #4)
+    # ------------------------------------------------------------------
+    governance_grant_ids = fields.One2many(
+        "access.governance.grant",
+        "beneficiary_id",
+        string="Grants in Force",
+        domain=[("state", "in", ("approved", "active"))],
+        readonly=True,
+        groups="access_governance.group_governance_user",
+    )
+
+    def action_governance_request_elevation(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": _("Request Elevation"),
+            "res_model": "access.governance.grant",
+            "view_mode": "form",
+            "target": "current",
+            "context": {"default_beneficiary_id": self.id},
+        }
