@@ -683,7 +683,12 @@ class AccessGovernanceGrant(models.Model):
         grant introduces (dicts as :meth:`_sod_conflicts` returns)."""
         self.ensure_one()
         Rule = self.env["access.governance.sod.rule"]
-        conflicts = Rule._sod_new_conflicts(self.beneficiary_id, self.group_ids)
+        # sudo: a requester may not read SoD rules; the rule's name, action
+        # and owner decide the outcome and are shown on the grant.
+        conflicts = [
+            dict(conflict, rule=conflict["rule"].sudo())
+            for conflict in Rule._sod_new_conflicts(self.beneficiary_id, self.group_ids)
+        ]
         blocked = [
             c for c in conflicts if c["rule"].action == "block" and not c["mitigation"]
         ]

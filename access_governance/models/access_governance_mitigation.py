@@ -54,6 +54,7 @@ class AccessGovernanceMitigation(models.Model):
     def _search_is_valid(self, operator, value):
         if operator not in ("=", "!=") or not isinstance(value, bool):
             raise NotImplementedError(_("Unsupported search on validity."))
+        self.flush_model(["active", "date_end"])
         today = fields.Date.context_today(self)
         domain = [
             ("active", "=", True),
@@ -86,24 +87,25 @@ class AccessGovernanceMitigation(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         mitigations = super().create(vals_list)
-        self.env["access.governance.audit"]._audit_log_batch(
-            [
+        entries = []
+        for mitigation in mitigations:
+            rule = mitigation.rule_id
+            description = _(
+                "Mitigation of %(rule)s approved by %(approver)s until %(end)s: "
+                "%(control)s",
+                rule=rule.name,
+                approver=mitigation.approver_id.name,
+                end=mitigation.date_end or _("further notice"),
+                control=mitigation.control,
+            )
+            entries.append(
                 {
                     "event": "sod_mitigation",
                     "user": mitigation.user_id,
-                    "groups": mitigation.rule_id.group_a_ids
-                    | mitigation.rule_id.group_b_ids,
+                    "groups": rule.group_a_ids | rule.group_b_ids,
                     "record": mitigation,
-                    "description": _(
-                        "Mitigation of %(rule)s approved by %(approver)s until "
-                        "%(end)s: %(control)s",
-                        rule=mitigation.rule_id.name,
-                        approver=mitigation.approver_id.name,
-                        end=mitigation.date_end or _("further notice"),
-                        control=mitigation.control,
-                    ),
+                    "description": description,
                 }
-                for mitigation in mitigations
-            ]
-        )
+            )
+        self.env["access.governance.audit"]._audit_log_batch(entries)
         return mitigations

@@ -127,13 +127,8 @@ class AccessGovernanceSodRule(models.Model):
             if not side_a or not side_b:
                 continue
             mitigation = Mitigation.search(
-                [
-                    ("user_id", "=", user.id),
-                    ("rule_id", "=", rule.id),
-                    ("is_valid", "=", True),
-                ],
-                limit=1,
-            )
+                [("user_id", "=", user.id), ("rule_id", "=", rule.id)]
+            ).filtered("is_valid")[:1]
             conflicts.append(
                 {
                     "rule": rule.with_env(self.env),
