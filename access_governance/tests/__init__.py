@@ -1,0 +1,2 @@
+from . import test_grants
+from . import test_sod
