@@ -32,6 +32,7 @@
     ],
     "demo": [
         "demo/res_groups_demo.xml",
+        "demo/access_governance_profile_demo.xml",
     ],
     "post_init_hook": "post_init_hook",
     "installable": True,

@@ -1044,10 +1044,12 @@ class AccessGovernanceGrant(models.Model):
         }
         for step, method in methods.items():
             failed = set()
+            seen = set()  # never pick a grant twice in one run
             while True:
-                ids = self._grant_lock_due(step, now, batch_size, failed)
+                ids = self._grant_lock_due(step, now, batch_size, seen)
                 if not ids:
                     break
+                seen.update(ids)
                 for grant in self.browse(ids):
                     try:
                         with self.env.cr.savepoint():

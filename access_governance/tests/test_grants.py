@@ -7,7 +7,7 @@ from freezegun import freeze_time
 
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.fields import Command
-from odoo.tests import tagged
+from odoo.tests import Form, tagged
 
 from .common import AccessGovernanceCommon
 
@@ -151,6 +151,23 @@ class TestGrantFlow(GrantCommon):
                 "grant_expired",
             },
         )
+
+    def test_request_through_the_form_as_employee(self):
+        """The form an employee sees: defaults, profile duration, submit."""
+        with freeze_time(T0):
+            with Form(self.Grant.with_user(self.user_employee)) as form:
+                self.assertEqual(form.beneficiary_id, self.user_employee)
+                form.profile_id = self.profile_close
+                form.reason = "Closing the books"
+                self.assertEqual(form.date_end, T0 + timedelta(hours=48))
+            grant = form.record
+            self.assertEqual(grant.requester_id, self.user_employee)
+            self.assertEqual(grant.state, "draft")
+            grant.action_submit()
+            self.assertEqual(grant.state, "submitted")
+            form = Form(grant.with_user(self.user_manager))
+            self.assertTrue(form.can_decide)
+            self.assertFalse(Form(grant.with_user(self.user_employee)).can_decide)
 
     def test_duration_capped_by_profile(self):
         with self.assertRefused(ValidationError, "at most 72"):
