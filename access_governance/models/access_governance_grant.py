@@ -296,7 +296,9 @@ class AccessGovernanceGrant(models.Model):
 
     @api.depends("approval_ids")
     def _compute_approval_count(self):
-        for grant in self:
+        # sudo: a User approver sees only their own decision; the count is
+        # not sensitive and must include everybody's.
+        for grant in self.sudo():
             grant.approval_count = len(
                 grant.approval_ids.filtered(lambda a: a.decision == "approve")
             )
@@ -535,9 +537,13 @@ class AccessGovernanceGrant(models.Model):
 
     def _grant_is_fully_approved(self):
         self.ensure_one()
-        approvers = self.approval_ids.filtered(
-            lambda a: a.decision == "approve"
-        ).approver_id
+        # sudo: a User approver sees only their own decision (record rule);
+        # the count must include everybody's.
+        approvers = (
+            self.sudo()
+            .approval_ids.filtered(lambda a: a.decision == "approve")
+            .approver_id
+        )
         return (
             len(approvers) >= self.approvals_required
             and self.required_approver_ids <= approvers
@@ -619,7 +625,7 @@ class AccessGovernanceGrant(models.Model):
                 {"state": "submitted", "policy_approved": True, "approver_ids": False}
             )
             self._grant_audit("grant_submitted", _("submitted."))
-            self.message_post(
+            self._grant_message_post(
                 body=_(
                     "Approved by policy: low-risk, requestable access without "
                     "separation-of-duties conflict."
@@ -718,7 +724,7 @@ class AccessGovernanceGrant(models.Model):
             c for c in conflicts if c["rule"].action == "warn" and not c["mitigation"]
         ]
         if warnings:
-            self.message_post(
+            self._grant_message_post(
                 body=_(
                     "Separation-of-duties warning: %s",
                     "; ".join(Rule._sod_conflict_text(c) for c in warnings),
@@ -753,7 +759,7 @@ class AccessGovernanceGrant(models.Model):
         self._grant_audit(
             "grant_rejected", _("rejected by %s.", user.name), {"approver": user.id}
         )
-        self.message_post(
+        self._grant_message_post(
             body=_("Rejected by %s.", user.name),
             partner_ids=(self.requester_id | self.beneficiary_id).partner_id.ids,
         )
@@ -818,7 +824,7 @@ class AccessGovernanceGrant(models.Model):
                 ),
                 {"added": added.mapped("full_name")},
             )
-            grant.message_post(
+            grant._grant_message_post(
                 body=_(
                     "Access is active. Groups added: %s",
                     ", ".join(added.mapped("full_name")) or _("none (already held)"),
@@ -859,7 +865,7 @@ class AccessGovernanceGrant(models.Model):
                     reason=grant.revoke_reason,
                 ),
             )
-            grant.message_post(
+            grant._grant_message_post(
                 body=_("Access revoked: %s", grant.revoke_reason),
                 partner_ids=grant.beneficiary_id.partner_id.ids,
             )
@@ -973,8 +979,14 @@ class AccessGovernanceGrant(models.Model):
         return True
 
     # ------------------------------------------------------------------
-    # Activity methods
+    # Activity and messaging methods
     # ------------------------------------------------------------------
+    def _grant_message_post(self, **kwargs):
+        # sudo: posting needs write access on the grant, which approvers and
+        # (after submit) requesters do not have; the author stays the real
+        # user, as sudo() keeps the uid.
+        return self.sudo().message_post(**kwargs)
+
     def _grant_schedule_activities_as_superuser(self, xmlid, users, summary):
         # sudo: the requester cannot write a submitted grant, yet its
         # approvers must get their activity (they can read the grant).

@@ -280,6 +280,33 @@ class TestGrantFlow(GrantCommon):
         self.assertFalse(grant.approval_ids)
         self.assertFalse(self.holds(self.user_employee, self.group_a))
 
+    def test_plain_users_as_approvers(self):
+        """Approvers without any governance right: each sees only their own
+        decision, yet the count includes both."""
+        self.profile_close.write(
+            {
+                "approver_user_ids": [
+                    Command.set((self.user_employee2 | self.user_auditor).ids)
+                ],
+                "approvals_required": 2,
+            }
+        )
+        grant = self.request(self.user_employee, profile_id=self.profile_close.id)
+        grant.action_submit()
+        grant.with_user(self.user_auditor).action_approve()
+        self.assertEqual(grant.state, "submitted")
+        as_plain = grant.with_user(self.user_employee2)
+        self.assertTrue(as_plain.can_decide)
+        as_plain.action_approve()
+        self.assertEqual(grant.state, "active")
+        self.assertTrue(self.holds(self.user_employee, self.group_a))
+        self.assertEqual(as_plain.approval_count, 2)
+        # A plain-user reviewer can also reject a later request.
+        grant2 = self.request(self.user_employee, profile_id=self.profile_close.id)
+        grant2.action_submit()
+        grant2.with_user(self.user_employee2).action_reject()
+        self.assertEqual(grant2.state, "rejected")
+
     def test_rejection_by_one_rejects(self):
         self.profile_close.write(
             {
