@@ -69,11 +69,13 @@ REQUEST_FIELDS = {
 }
 # Models whose rows say nothing about what the beneficiary did.
 WINDOW_EXCLUDED_MODELS = {
+    "access.governance.approval",
     "access.governance.audit",
     "access.governance.claim",
     "bus.bus",
     "bus.presence",
     "ir.attachment",
+    "mail.activity",
     "mail.followers",
     "mail.message",
     "mail.notification",
@@ -412,7 +414,9 @@ class AccessGovernanceGrant(models.Model):
 
     def write(self, vals):
         if not self.env.su:
-            protected = PROTECTED_FIELDS & vals.keys()
+            # The requester is fixed at creation: changing it later could
+            # turn a requester into an eligible approver of their own request.
+            protected = (PROTECTED_FIELDS | {"requester_id"}) & vals.keys()
             if protected:
                 raise AccessError(
                     _(
@@ -435,14 +439,14 @@ class AccessGovernanceGrant(models.Model):
             self._grant_check_beneficiary()
         return res
 
-    def unlink(self):
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_in_force(self):
         if any(grant.state not in ("draft", "cancelled") for grant in self):
             raise UserError(
                 _(
                     "Only draft or cancelled requests can be deleted; the rest is evidence."
                 )
             )
-        return super().unlink()
 
     def _grant_write(self, vals):
         """Write flow-controlled fields.
@@ -901,8 +905,11 @@ class AccessGovernanceGrant(models.Model):
                 "beneficiary_id": self.beneficiary_id.id,
                 "profile_id": self.profile_id.id,
                 "requested_group_ids": [Command.set(self.requested_group_ids.ids)],
-                "reason": _("Extension of %(grant)s: %(reason)s")
-                % {"grant": self.name, "reason": self.reason or ""},
+                "reason": _(
+                    "Extension of %(grant)s: %(reason)s",
+                    grant=self.name,
+                    reason=self.reason or "",
+                ),
                 "date_start": self.date_end,
                 "date_end": self.date_end + duration,
                 "extended_from_id": self.id,
@@ -1074,7 +1081,8 @@ class AccessGovernanceGrant(models.Model):
                         failed.add(grant.id)
                 if auto_commit:
                     self.env["ir.cron"]._notify_progress(done=done, remaining=0)
-                    self.env.cr.commit()
+                    # Cron batching: keep what is done if the worker dies.
+                    self.env.cr.commit()  # pylint: disable=invalid-commit
             failed_count += len(failed)
         self.env["ir.cron"]._notify_progress(done=done, remaining=0)
         if done or failed_count:

@@ -254,6 +254,8 @@ class TestGrantFlow(GrantCommon):
         with self.assertRaises(AccessError):
             grant2.write({"state": "approved"})
         with self.assertRaises(AccessError):
+            grant2.write({"requester_id": self.user_manager.id})
+        with self.assertRaises(AccessError):
             self.Grant.with_user(intruder).create(
                 {
                     "beneficiary_id": intruder.id,
@@ -429,6 +431,8 @@ class TestGrantFlow(GrantCommon):
         self.assertEqual(grant.state, "revoked")
         self.assertEqual(grant.revoked_by_id, self.user_manager)
         self.assertFalse(self.holds(self.user_employee, self.group_b))
+        with self.assertRefused(UserError, "the rest is evidence"):
+            grant.with_user(self.user_admin_gov).unlink()
 
     def test_record_rules(self):
         grant = self.request(self.user_employee, profile_id=self.profile_close.id)
