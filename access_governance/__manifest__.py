@@ -21,6 +21,13 @@
         "views/access_governance_claim_views.xml",
         "views/res_groups_views.xml",
         "views/res_users_views.xml",
+        "data/ir_sequence_data.xml",
+        "data/mail_activity_type_data.xml",
+        "data/access_governance_sod_rule_data.xml",
+        "views/access_governance_grant_views.xml",
+        "views/access_governance_profile_views.xml",
+        "views/access_governance_sod_rule_views.xml",
+        "views/access_governance_mitigation_views.xml",
         "views/access_governance_menus.xml",
         "data/access_governance_role_data.xml",
         "wizard/access_governance_offboard_views.xml",
@@ -35,6 +42,7 @@
     "demo": [
         "demo/res_groups_demo.xml",
         "demo/access_governance_role_demo.xml",
+        "demo/access_governance_profile_demo.xml",
     ],
     "assets": {
         "web.assets_tests": [

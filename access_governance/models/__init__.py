@@ -8,3 +8,8 @@ from . import access_governance_offboarding
 from . import access_governance_reassignment_rule
 from . import hr_employee
 from . import res_config_settings
+from . import access_governance_profile
+from . import access_governance_sod_rule
+from . import access_governance_mitigation
+from . import access_governance_grant
+from . import access_governance_approval

@@ -70,6 +70,19 @@ EVENTS = [
     ("mover", "Mover"),
     ("offboarding", "Offboarding"),
     ("role_from_user", "Role created from a user"),
+    ("grant_submitted", "Grant submitted"),
+    ("grant_policy_approved", "Grant approved by policy"),
+    ("grant_approval", "Grant approval given"),
+    ("grant_approved", "Grant approved"),
+    ("grant_rejected", "Grant rejected"),
+    ("grant_activated", "Grant activated"),
+    ("grant_expired", "Grant expired"),
+    ("grant_revoked", "Grant revoked"),
+    ("grant_cancelled", "Grant cancelled"),
+    ("grant_break_glass", "Break-glass activation"),
+    ("grant_signed_off", "Break-glass signed off"),
+    ("sod_conflict", "SoD conflict on request"),
+    ("sod_mitigation", "SoD mitigation recorded"),
 ]
 
 

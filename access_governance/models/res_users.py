@@ -103,3 +103,26 @@ class ResUsers(models.Model):
         """Bundle the user's explicit governed groups into a new role."""
         self.ensure_one()
         return self.env["access.governance.role"]._action_create_from_user(self)
+
+    # ------------------------------------------------------------------
+    # Grants (issue #4)
+    # ------------------------------------------------------------------
+    governance_grant_ids = fields.One2many(
+        "access.governance.grant",
+        "beneficiary_id",
+        string="Grants in Force",
+        domain=[("state", "in", ("approved", "active"))],
+        readonly=True,
+        groups="access_governance.group_governance_user",
+    )
+
+    def action_governance_request_elevation(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": _("Request Elevation"),
+            "res_model": "access.governance.grant",
+            "view_mode": "form",
+            "target": "current",
+            "context": {"default_beneficiary_id": self.id},
+        }

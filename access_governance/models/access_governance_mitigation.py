@@ -1,0 +1,111 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+"""An accepted separation-of-duties conflict: a compensating control,
+approved by someone other than the user, valid until its end date."""
+
+from odoo import _, api, fields, models
+from odoo.exceptions import ValidationError
+
+
+class AccessGovernanceMitigation(models.Model):
+    _name = "access.governance.mitigation"
+    _description = "Access Governance SoD Mitigation"
+    _inherit = "mail.thread"
+    _order = "date_end, id desc"
+
+    user_id = fields.Many2one(
+        "res.users", required=True, index=True, ondelete="cascade", tracking=True
+    )
+    rule_id = fields.Many2one(
+        "access.governance.sod.rule",
+        string="Rule",
+        required=True,
+        index=True,
+        ondelete="cascade",
+        tracking=True,
+    )
+    control = fields.Text(
+        string="Compensating Control",
+        required=True,
+        tracking=True,
+        help="What reduces the risk, e.g. a monthly review of this user's "
+        "payments by the controller.",
+    )
+    approver_id = fields.Many2one(
+        "res.users",
+        required=True,
+        ondelete="restrict",
+        tracking=True,
+        domain=[("share", "=", False)],
+    )
+    date_end = fields.Date(string="Valid Until", tracking=True)
+    active = fields.Boolean(default=True, tracking=True)
+    is_valid = fields.Boolean(
+        string="Valid", compute="_compute_is_valid", search="_search_is_valid"
+    )
+
+    @api.depends("active", "date_end")
+    def _compute_is_valid(self):
+        today = fields.Date.context_today(self)
+        for mitigation in self:
+            mitigation.is_valid = mitigation.active and (
+                not mitigation.date_end or mitigation.date_end >= today
+            )
+
+    def _search_is_valid(self, operator, value):
+        if operator not in ("=", "!=") or not isinstance(value, bool):
+            raise NotImplementedError(_("Unsupported search on validity."))
+        self.flush_model(["active", "date_end"])
+        today = fields.Date.context_today(self)
+        domain = [
+            ("active", "=", True),
+            "|",
+            ("date_end", "=", False),
+            ("date_end", ">=", today),
+        ]
+        if (operator == "=") == value:
+            return domain
+        return ["!", *domain]
+
+    @api.constrains("user_id", "approver_id")
+    def _check_approver(self):
+        for mitigation in self:
+            if mitigation.approver_id == mitigation.user_id:
+                raise ValidationError(
+                    _(
+                        "A mitigation must be approved by someone other than "
+                        "the user it covers."
+                    )
+                )
+
+    @api.depends("user_id", "rule_id")
+    def _compute_display_name(self):
+        for mitigation in self:
+            mitigation.display_name = (
+                f"{mitigation.user_id.name} / {mitigation.rule_id.name}"
+            )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        mitigations = super().create(vals_list)
+        entries = []
+        for mitigation in mitigations:
+            rule = mitigation.rule_id
+            description = _(
+                "Mitigation of %(rule)s approved by %(approver)s until %(end)s: "
+                "%(control)s",
+                rule=rule.name,
+                approver=mitigation.approver_id.name,
+                end=mitigation.date_end or _("further notice"),
+                control=mitigation.control,
+            )
+            entries.append(
+                {
+                    "event": "sod_mitigation",
+                    "user": mitigation.user_id,
+                    "groups": rule.group_a_ids | rule.group_b_ids,
+                    "record": mitigation,
+                    "description": description,
+                }
+            )
+        self.env["access.governance.audit"]._audit_log_batch(entries)
+        return mitigations

@@ -1,0 +1,194 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+"""Elevation profiles: a named bundle of groups that can be requested for a
+limited time, with its risk level, durations and approvers."""
+
+from odoo import _, api, fields, models
+from odoo.exceptions import ValidationError
+
+from .res_groups import RISK_LEVELS, RISK_ORDER
+
+
+class AccessGovernanceProfile(models.Model):
+    _name = "access.governance.profile"
+    _description = "Access Governance Elevation Profile"
+    _order = "sequence, name"
+
+    name = fields.Char(required=True, translate=True)
+    sequence = fields.Integer(default=10)
+    active = fields.Boolean(default=True)
+    description = fields.Text(
+        translate=True, help="What this access is for, shown to requesters."
+    )
+    group_ids = fields.Many2many(
+        "res.groups",
+        "access_governance_profile_group_rel",
+        "profile_id",
+        "group_id",
+        string="Groups",
+        required=True,
+        domain=[("governance_scope", "=", "governed")],
+    )
+    groups_risk = fields.Selection(
+        RISK_LEVELS,
+        string="Highest Group Risk",
+        compute="_compute_groups_risk",
+    )
+    risk = fields.Selection(
+        RISK_LEVELS,
+        string="Risk Level",
+        compute="_compute_risk",
+        store=True,
+        readonly=False,
+        required=True,
+        precompute=True,
+        help="Defaults to the highest risk of the profile's groups. It may be "
+        "raised, never lowered below that.",
+    )
+    default_duration_hours = fields.Float(
+        string="Default Duration (hours)",
+        default=8.0,
+        help="Proposed duration of a new request.",
+    )
+    max_duration_hours = fields.Float(
+        string="Maximum Duration (hours)",
+        help="Requests end at the latest after this many hours. Leave empty "
+        "for no maximum (the end date is then optional).",
+    )
+    approver_user_ids = fields.Many2many(
+        "res.users",
+        "access_governance_profile_approver_rel",
+        "profile_id",
+        "user_id",
+        string="Approvers",
+        domain=[("share", "=", False)],
+    )
+    approver_group_id = fields.Many2one(
+        "res.groups",
+        string="Approver Group",
+        ondelete="set null",
+        help="Every member of this group may approve.",
+    )
+    approver_manager = fields.Boolean(
+        string="Beneficiary's Manager Approves",
+        help="The beneficiary's manager (from the employee record) may approve.",
+    )
+    approvals_required = fields.Integer(
+        string="Approvals Required",
+        default=1,
+        required=True,
+        help="Number of distinct approvers who must agree.",
+    )
+    reason_required = fields.Boolean(default=True)
+    auto_approve = fields.Boolean(
+        help="Requests are approved by policy at once when they raise no "
+        "separation-of-duties conflict. Only for low-risk profiles.",
+    )
+    break_glass = fields.Boolean(
+        string="Break-Glass",
+        help="Emergency access: the beneficiary activates it at once with a "
+        "reason; the approvers review and sign it off afterwards.",
+    )
+    grant_ids = fields.One2many(
+        "access.governance.grant", "profile_id", string="Grants", readonly=True
+    )
+
+    @api.depends("group_ids.governance_risk")
+    def _compute_groups_risk(self):
+        for profile in self:
+            risks = profile.group_ids.mapped("governance_risk") or ["low"]
+            profile.groups_risk = max(risks, key=RISK_ORDER.get)
+
+    @api.depends("group_ids.governance_risk")
+    def _compute_risk(self):
+        for profile in self:
+            floor = max(
+                profile.group_ids.mapped("governance_risk") or ["low"],
+                key=RISK_ORDER.get,
+            )
+            current = profile.risk or "low"
+            profile.risk = max((floor, current), key=RISK_ORDER.get)
+
+    @api.constrains("risk", "group_ids")
+    def _check_risk(self):
+        labels = dict(RISK_LEVELS)
+        for profile in self:
+            if RISK_ORDER[profile.risk] < RISK_ORDER[profile.groups_risk]:
+                raise ValidationError(
+                    _(
+                        "The risk level of %(profile)s cannot be lower than the "
+                        "highest risk of its groups (%(risk)s).",
+                        profile=profile.name,
+                        risk=labels[profile.groups_risk],
+                    )
+                )
+
+    @api.constrains("group_ids")
+    def _check_groups(self):
+        for profile in self:
+            if not profile.group_ids:
+                raise ValidationError(_("A profile needs at least one group."))
+            ungoverned = profile.group_ids.filtered(
+                lambda g: g.governance_scope != "governed"
+            )
+            if ungoverned:
+                raise ValidationError(
+                    _(
+                        "Only governed groups can be granted; not: %s",
+                        ", ".join(ungoverned.mapped("full_name")),
+                    )
+                )
+
+    @api.constrains("default_duration_hours", "max_duration_hours")
+    def _check_durations(self):
+        for profile in self:
+            if profile.max_duration_hours < 0:
+                raise ValidationError(_("Maximum duration must be positive."))
+            if profile.default_duration_hours < 0:
+                raise ValidationError(_("Default duration must be positive."))
+            if (
+                profile.max_duration_hours
+                and profile.default_duration_hours > profile.max_duration_hours
+            ):
+                raise ValidationError(
+                    _("Default duration cannot be longer than the maximum duration.")
+                )
+
+    @api.constrains("approvals_required")
+    def _check_approvals_required(self):
+        for profile in self:
+            if profile.approvals_required < 1:
+                raise ValidationError(_("At least one approval is required."))
+
+    @api.constrains("auto_approve", "risk")
+    def _check_auto_approve(self):
+        for profile in self:
+            if profile.auto_approve and profile.risk != "low":
+                raise ValidationError(
+                    _("Auto-approve is only allowed for low-risk profiles.")
+                )
+
+    @api.constrains("break_glass", "auto_approve")
+    def _check_break_glass(self):
+        for profile in self:
+            if profile.break_glass and profile.auto_approve:
+                raise ValidationError(
+                    _(
+                        "A break-glass profile is reviewed after use; it cannot "
+                        "also be auto-approved."
+                    )
+                )
+            if profile.break_glass and not profile.max_duration_hours:
+                raise ValidationError(
+                    _("A break-glass profile needs a maximum duration.")
+                )
+
+    def _profile_approvers(self, beneficiary):
+        """Users allowed to approve a request of this profile for
+        ``beneficiary`` (before excluding the beneficiary and requester)."""
+        self.ensure_one()
+        approvers = self.approver_user_ids | self.approver_group_id.users
+        if self.approver_manager:
+            approvers |= self.env["access.governance.grant"]._grant_manager_of(
+                beneficiary
+            )
+        return approvers.filtered(lambda u: u.active and not u.share)
