@@ -12,6 +12,7 @@
     "depends": ["mail", "hr", "auth_totp"],
     "data": [
         "security/access_governance_groups.xml",
+        "data/res_groups_data.xml",
         "security/ir.model.access.csv",
         "security/access_governance_security.xml",
         "data/ir_cron_data.xml",

@@ -5,9 +5,9 @@ _logger = logging.getLogger(__name__)
 
 
 def post_init_hook(env):
-    """Classify the groups that exist at install, then record a baseline
-    claim for every governed group each existing user holds explicitly."""
-    env["res.groups"]._governance_classify_groups()
+    """Record a baseline claim for every governed group each existing user
+    holds explicitly. Groups were classified earlier in the install, by
+    data/res_groups_data.xml, before any user was created."""
     users = env["res.users"].with_context(active_test=False).search([])
     claims = env["access.governance.claim"]._claims_capture_baseline(users)
     env["access.governance.audit"]._audit_log(

@@ -253,3 +253,13 @@ class TestGroupGovernance(AccessGovernanceCommon):
             claimed = self.active_claims(user).group_id
             with self.subTest(user=user.login):
                 self.assertFalse(governed - claimed, "unclaimed governed groups")
+
+    def test_no_claim_on_preference_or_technical_groups(self):
+        """Claims only ever justify governed groups: users created by data
+        loaded during the install (demo employees) have no claim on their
+        user type or any other technical or preference group."""
+        stray = self.Claim.sudo().search(
+            [("active", "=", True), ("group_id.governance_scope", "!=", "governed")]
+        )
+        names = ", ".join(f"{c.user_id.login}/{c.group_id.full_name}" for c in stray)
+        self.assertFalse(stray, f"claims on non-governed groups: {names}")
