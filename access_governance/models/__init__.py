@@ -8,3 +8,7 @@ from . import access_governance_offboarding
 from . import access_governance_reassignment_rule
 from . import hr_employee
 from . import res_config_settings
+from . import ir_model
+from . import access_governance_review
+from . import access_governance_review_line
+from . import access_governance_personal_data_access

@@ -70,6 +70,10 @@ EVENTS = [
     ("mover", "Mover"),
     ("offboarding", "Offboarding"),
     ("role_from_user", "Role created from a user"),
+    ("review_start", "Review campaign started"),
+    ("review_decision", "Review decision applied"),
+    ("review_escalate", "Review line escalated"),
+    ("review_close", "Review campaign closed"),
 ]
 
 
