@@ -20,7 +20,7 @@ from datetime import timedelta
 from dateutil.relativedelta import relativedelta
 
 from odoo import _, api, fields, models
-from odoo.exceptions import UserError, ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.osv import expression
 
 from .access_governance_claim import CLAIM_KINDS
@@ -219,7 +219,17 @@ class AccessGovernanceReview(models.Model):
     # ------------------------------------------------------------------
     # Actions
     # ------------------------------------------------------------------
+    def _review_check_manager(self):
+        """Starting and closing change access: governance managers only."""
+        if not self.env.su and not self.env.user.has_group(
+            "access_governance.group_governance_manager"
+        ):
+            raise AccessError(
+                _("Only governance managers can start or close a review.")
+            )
+
     def action_start(self):
+        self._review_check_manager()
         for review in self:
             if review.state != "draft":
                 raise UserError(_("Only a draft campaign can start."))
@@ -228,6 +238,7 @@ class AccessGovernanceReview(models.Model):
         return True
 
     def action_close(self):
+        self._review_check_manager()
         for review in self:
             if review.state != "in_progress":
                 raise UserError(_("Only a campaign in progress can close."))

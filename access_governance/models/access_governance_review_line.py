@@ -100,7 +100,7 @@ class AccessGovernanceReviewLine(models.Model):
                 )
 
     @api.constrains("group_id", "role_id")
-    def _check_access(self):
+    def _check_group_or_role(self):
         for line in self:
             if bool(line.group_id) == bool(line.role_id):
                 raise ValidationError(_("A review line is about a group or a role."))

@@ -5,3 +5,5 @@ from . import test_security
 from . import test_ui
 from . import test_roles
 from . import test_lifecycle
+from . import test_reviews
+from . import test_evidence
