@@ -572,8 +572,11 @@ class AccessGovernanceReview(models.Model):
         existing = self.activity_ids.filtered(
             lambda a: a.activity_type_id == self.env.ref("mail.mail_activity_data_todo")
         ).user_id
+        counts = defaultdict(int)
+        for line in lines:
+            counts[line.reviewer_id] += 1
         for reviewer in lines.reviewer_id - existing:
-            count = len(lines.filtered(lambda line, r=reviewer: line.reviewer_id == r))
+            count = counts[reviewer]
             self.activity_schedule(
                 "mail.mail_activity_data_todo",
                 date_deadline=self.date_deadline,

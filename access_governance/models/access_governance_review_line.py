@@ -189,9 +189,10 @@ class AccessGovernanceReviewLine(models.Model):
                     ", ".join(gone.mapped("full_name")) or "-",
                 )
         entries = []
+        by_result = defaultdict(lambda: self.browse())
         for line in lines:
             result = results.get(line) or _("Kept.")
-            line.sudo().write({"applied": True, "result": result})
+            by_result[result] |= line
             entries.append(
                 {
                     "event": "review_decision",
@@ -221,5 +222,12 @@ class AccessGovernanceReviewLine(models.Model):
                     },
                 }
             )
+        for result, batch in by_result.items():
+            batch._review_mark_applied(result)
         self.env["access.governance.audit"]._audit_log_batch(entries)
         return lines
+
+    def _review_mark_applied(self, result):
+        # sudo: ``applied`` and ``result`` are readonly outcome fields that
+        # only closing writes, whoever closes (a manager or the cron).
+        self.sudo().write({"applied": True, "result": result})
