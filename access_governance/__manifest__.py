@@ -39,11 +39,22 @@
         "views/hr_employee_views.xml",
         "views/res_config_settings_views.xml",
         "views/access_governance_lifecycle_menus.xml",
+        "data/ir_model_data.xml",
+        "views/access_governance_review_views.xml",
+        "views/access_governance_review_line_views.xml",
+        "views/access_governance_personal_data_access_views.xml",
+        "views/ir_model_views.xml",
+        "wizard/access_governance_explain_views.xml",
+        "wizard/access_governance_effective_access_views.xml",
+        "wizard/access_governance_elevated_access_views.xml",
+        "report/access_governance_review_report.xml",
+        "views/access_governance_review_menus.xml",
     ],
     "demo": [
         "demo/res_groups_demo.xml",
         "demo/access_governance_role_demo.xml",
         "demo/access_governance_profile_demo.xml",
+        "demo/access_governance_review_demo.xml",
     ],
     "assets": {
         "web.assets_tests": [

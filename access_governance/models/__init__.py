@@ -13,3 +13,7 @@ from . import access_governance_sod_rule
 from . import access_governance_mitigation
 from . import access_governance_grant
 from . import access_governance_approval
+from . import ir_model
+from . import access_governance_review
+from . import access_governance_review_line
+from . import access_governance_personal_data_access

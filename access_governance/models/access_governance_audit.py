@@ -83,6 +83,10 @@ EVENTS = [
     ("grant_signed_off", "Break-glass signed off"),
     ("sod_conflict", "SoD conflict on request"),
     ("sod_mitigation", "SoD mitigation recorded"),
+    ("review_start", "Review campaign started"),
+    ("review_decision", "Review decision applied"),
+    ("review_escalate", "Review line escalated"),
+    ("review_close", "Review campaign closed"),
 ]
 
 

@@ -1,0 +1,772 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+"""Access review campaigns: who certifies which access, and what happens.
+
+A campaign selects users (internal users, optionally of some departments and
+companies, or of a domain) and access (all governed groups, groups at or
+above a risk level, chosen groups, or role assignments). Starting it builds
+one line per (user, group) or (user, role assignment) in one pass over the
+claims, with the reason the user holds it and a recommendation. Reviewers
+(the user's manager, the group or role owner, or a named reviewer; the
+fallback reviewer otherwise, and always instead of the user themselves) get
+one activity per campaign. Closing applies the decisions through the claims
+engine and audits every one of them.
+"""
+
+import ast
+import logging
+from collections import defaultdict
+from datetime import timedelta
+
+from dateutil.relativedelta import relativedelta
+
+from odoo import _, api, fields, models
+from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.osv import expression
+
+from .access_governance_claim import CLAIM_KINDS
+from .res_groups import RISK_LEVELS, RISK_ORDER
+
+_logger = logging.getLogger(__name__)
+
+STATES = [
+    ("draft", "Draft"),
+    ("in_progress", "In Progress"),
+    ("closed", "Closed"),
+]
+ACCESS_SCOPES = [
+    ("all", "All governed groups"),
+    ("risk", "Groups at or above a risk level"),
+    ("groups", "Chosen groups"),
+    ("roles", "Roles"),
+]
+REVIEWER_MODES = [
+    ("manager", "User's manager"),
+    ("owner", "Group or role owner"),
+    ("named", "Named reviewer"),
+]
+DEFAULT_DECISIONS = [
+    ("keep", "Keep"),
+    ("revoke", "Revoke"),
+    ("recommendation", "Apply the recommendation"),
+]
+RECURRENCES = [
+    ("none", "None"),
+    ("monthly", "Monthly"),
+    ("quarterly", "Quarterly"),
+    ("yearly", "Yearly"),
+]
+RECURRENCE_DELTAS = {
+    "monthly": relativedelta(months=1),
+    "quarterly": relativedelta(months=3),
+    "yearly": relativedelta(years=1),
+}
+# Days without an interactive login after which keeping access is questioned.
+STALE_DAYS = 90
+
+
+class AccessGovernanceReview(models.Model):
+    _name = "access.governance.review"
+    _description = "Access Governance Review Campaign"
+    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _order = "date_start desc, id desc"
+
+    name = fields.Char(required=True, tracking=True)
+    state = fields.Selection(
+        STATES, default="draft", required=True, tracking=True, readonly=True
+    )
+    responsible_id = fields.Many2one(
+        "res.users",
+        string="Responsible",
+        default=lambda self: self.env.user,
+        domain=[("share", "=", False)],
+        tracking=True,
+    )
+    # Scope: users
+    department_ids = fields.Many2many(
+        "hr.department",
+        string="Departments",
+        help="Only users whose employee belongs to one of these departments.",
+    )
+    company_ids = fields.Many2many(
+        "res.company",
+        string="Companies",
+        help="Only users of one of these companies.",
+    )
+    user_domain = fields.Char(
+        string="Users Filter",
+        default="[]",
+        help="Further restricts the internal users in scope.",
+    )
+    # Scope: access
+    access_scope = fields.Selection(
+        ACCESS_SCOPES, default="all", required=True, tracking=True
+    )
+    min_risk = fields.Selection(RISK_LEVELS, string="Minimum Risk", default="high")
+    group_ids = fields.Many2many(
+        "res.groups",
+        string="Groups",
+        domain=[("governance_scope", "=", "governed")],
+    )
+    role_ids = fields.Many2many(
+        "access.governance.role",
+        string="Roles",
+        help="Roles to review; every role when empty.",
+    )
+    include_grants = fields.Boolean(
+        default=True,
+        help="Also review groups held through grants. When unchecked, a group "
+        "held only by a grant is not in scope and a revoke never ends a grant.",
+    )
+    # Reviewers
+    reviewer_mode = fields.Selection(
+        REVIEWER_MODES, default="manager", required=True, tracking=True
+    )
+    reviewer_id = fields.Many2one(
+        "res.users", string="Named Reviewer", domain=[("share", "=", False)]
+    )
+    fallback_reviewer_id = fields.Many2one(
+        "res.users",
+        required=True,
+        default=lambda self: self.env.user,
+        domain=[("share", "=", False)],
+        tracking=True,
+        help="Reviews the lines nobody else can (no manager or owner, or the "
+        "user themselves) and takes over overdue lines.",
+    )
+    # Dates and outcome
+    date_start = fields.Date(readonly=True, tracking=True)
+    date_deadline = fields.Date(
+        string="Deadline",
+        required=True,
+        default=lambda self: fields.Date.context_today(self) + timedelta(days=14),
+        tracking=True,
+    )
+    escalation_days = fields.Integer(
+        default=7,
+        help="Days after the deadline during which the fallback reviewer decides "
+        "the overdue lines; the campaign closes itself after them.",
+    )
+    date_closed = fields.Datetime(readonly=True)
+    escalated = fields.Boolean(readonly=True, copy=False)
+    reminded = fields.Boolean(readonly=True, copy=False)
+    default_decision = fields.Selection(
+        DEFAULT_DECISIONS,
+        string="Undecided Lines",
+        default="keep",
+        required=True,
+        help="Decision applied at closing to the lines nobody decided.",
+    )
+    recurrence = fields.Selection(RECURRENCES, default="none", required=True)
+    next_date = fields.Date(
+        string="Next Campaign", copy=False, help="Start of the next campaign."
+    )
+    previous_id = fields.Many2one(
+        "access.governance.review", readonly=True, copy=False, index=True
+    )
+    next_id = fields.Many2one("access.governance.review", readonly=True, copy=False)
+    line_ids = fields.One2many("access.governance.review.line", "review_id")
+    line_count = fields.Integer(compute="_compute_progress")
+    decided_count = fields.Integer(compute="_compute_progress")
+    revoke_count = fields.Integer(compute="_compute_progress")
+    progress = fields.Float(compute="_compute_progress")
+
+    @api.depends("line_ids.decision")
+    def _compute_progress(self):
+        data = {
+            (review.id, decision): count
+            for review, decision, count in self.env[
+                "access.governance.review.line"
+            ]._read_group(
+                [("review_id", "in", self.ids)],
+                ["review_id", "decision"],
+                ["__count"],
+            )
+        }
+        for review in self:
+            keep = data.get((review.id, "keep"), 0)
+            revoke = data.get((review.id, "revoke"), 0)
+            total = keep + revoke + data.get((review.id, False), 0)
+            review.line_count = total
+            review.decided_count = keep + revoke
+            review.revoke_count = revoke
+            review.progress = 100.0 * (keep + revoke) / total if total else 0.0
+
+    @api.constrains("access_scope", "group_ids", "reviewer_mode", "reviewer_id")
+    def _check_scope(self):
+        for review in self:
+            if review.access_scope == "groups" and not review.group_ids:
+                raise ValidationError(_("Choose the groups to review."))
+            if review.reviewer_mode == "named" and not review.reviewer_id:
+                raise ValidationError(_("Choose the named reviewer."))
+
+    @api.constrains("user_domain")
+    def _check_user_domain(self):
+        for review in self:
+            review._review_parse_domain()
+
+    def _review_parse_domain(self):
+        self.ensure_one()
+        try:
+            domain = ast.literal_eval(self.user_domain or "[]")
+        except (ValueError, SyntaxError) as error:
+            raise ValidationError(
+                _("The users filter is not a valid domain: %s", error)
+            ) from error
+        if not isinstance(domain, list):
+            raise ValidationError(_("The users filter must be a list."))
+        return domain
+
+    # ------------------------------------------------------------------
+    # Actions
+    # ------------------------------------------------------------------
+    def _review_check_manager(self):
+        """Starting and closing change access: governance managers only."""
+        if not self.env.su and not self.env.user.has_group(
+            "access_governance.group_governance_manager"
+        ):
+            raise AccessError(
+                _("Only governance managers can start or close a review.")
+            )
+
+    def action_start(self):
+        self._review_check_manager()
+        for review in self:
+            if review.state != "draft":
+                raise UserError(_("Only a draft campaign can start."))
+        for review in self:
+            review._review_start()
+        return True
+
+    def action_close(self):
+        self._review_check_manager()
+        for review in self:
+            if review.state != "in_progress":
+                raise UserError(_("Only a campaign in progress can close."))
+        self._review_close()
+        return True
+
+    def action_open_lines(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "access_governance.access_governance_review_line_action"
+        )
+        action["domain"] = [("review_id", "=", self.id)]
+        action["context"] = {"default_review_id": self.id}
+        return action
+
+    def action_open_my_lines(self):
+        self.ensure_one()
+        action = self.action_open_lines()
+        action["domain"] = expression.AND(
+            [action["domain"], [("reviewer_id", "=", self.env.uid)]]
+        )
+        return action
+
+    def action_print(self):
+        self.ensure_one()
+        return self.env.ref(
+            "access_governance.access_governance_review_report"
+        ).report_action(self)
+
+    # ------------------------------------------------------------------
+    # Start
+    # ------------------------------------------------------------------
+    def _review_users(self):
+        """Internal users in scope, in one search."""
+        self.ensure_one()
+        domain = [("share", "=", False)]
+        if self.department_ids:
+            domain.append(("employee_ids.department_id", "in", self.department_ids.ids))
+        if self.company_ids:
+            domain.append(("company_ids", "in", self.company_ids.ids))
+        domain = expression.AND([domain, self._review_parse_domain()])
+        return self.env["res.users"].sudo().search(domain)
+
+    def _review_groups(self):
+        """Governed groups in scope (for group scopes)."""
+        self.ensure_one()
+        Groups = self.env["res.groups"].sudo()
+        governed = Groups.search([("governance_scope", "=", "governed")])
+        if self.access_scope == "groups":
+            return self.group_ids & governed
+        if self.access_scope == "risk":
+            level = RISK_ORDER[self.min_risk or "high"]
+            return governed.filtered(
+                lambda g: RISK_ORDER.get(g.governance_risk or "low", 0) >= level
+            )
+        return governed
+
+    def _review_start(self):
+        """Build the lines, route them, notify reviewers; audit."""
+        self.ensure_one()
+        users = self._review_users()
+        if self.access_scope == "roles":
+            vals_list = self._review_role_line_values(users)
+        else:
+            vals_list = self._review_group_line_values(users)
+        self._review_route(vals_list)
+        lines = self.env["access.governance.review.line"].sudo().create(vals_list)
+        today = fields.Date.context_today(self)
+        vals = {"state": "in_progress", "date_start": today}
+        delta = RECURRENCE_DELTAS.get(self.recurrence)
+        if delta and not self.next_date:
+            vals["next_date"] = today + delta
+        self.write(vals)
+        self._review_schedule_activities(lines)
+        self.env["access.governance.audit"]._audit_log(
+            "review_start",
+            record=self,
+            description=_(
+                "Review campaign %(name)s started: %(lines)s lines, %(reviewers)s "
+                "reviewers.",
+                name=self.name,
+                lines=len(lines),
+                reviewers=len(lines.reviewer_id),
+            ),
+            details={
+                "lines": len(lines),
+                "users": len(lines.user_id),
+                "reviewers": lines.reviewer_id.mapped("login"),
+                "scope": self.access_scope,
+            },
+        )
+        _logger.info(
+            "access_governance: review %s started with %d lines", self.id, len(lines)
+        )
+        return lines
+
+    def _review_claim_rows(self, user_ids, group_ids):
+        """Active claims of these users on these groups, from SQL."""
+        Claim = self.env["access.governance.claim"]
+        Claim.flush_model()
+        self.env.cr.execute(
+            """
+            SELECT id, user_id, group_id, kind, source_ref, source_name,
+                   date_start, started_by_id
+              FROM access_governance_claim
+             WHERE active AND user_id = ANY(%s) AND group_id = ANY(%s)
+             ORDER BY user_id, group_id, date_start
+            """,
+            [list(user_ids), list(group_ids)],
+        )
+        return self.env.cr.fetchall()
+
+    def _review_group_line_values(self, users):
+        groups = self._review_groups()
+        rows = self._review_claim_rows(users.ids, groups.ids)
+        kinds = {"baseline", "grant"} if self.include_grants else {"baseline"}
+        by_pair = defaultdict(list)
+        for row in rows:
+            by_pair[(row[1], row[2])].append(row)
+        starters = self.env["res.users"].sudo().browse({r[7] for r in rows if r[7]})
+        starter_names = {u.id: u.name for u in starters}
+        users_by_id = {u.id: u for u in users}
+        groups_by_id = {g.id: g for g in groups}
+        vals_list = []
+        for (uid, gid), claims in by_pair.items():
+            reviewed = [c for c in claims if c[3] in kinds]
+            if not reviewed:
+                # Held only through roles (reviewed in role campaigns) or
+                # grants out of scope.
+                continue
+            user, group = users_by_id[uid], groups_by_id[gid]
+            last_used = self._review_last_used(user, group)
+            recommendation, reason = self._review_recommend_group(
+                user, group, claims, last_used
+            )
+            vals_list.append(
+                {
+                    "review_id": self.id,
+                    "user_id": uid,
+                    "group_id": gid,
+                    "claim_ids": [fields.Command.set([c[0] for c in reviewed])],
+                    "why": self._review_why(claims, starter_names),
+                    "last_used": last_used,
+                    "sod_conflicts": self._review_sod_conflicts(user, group),
+                    "recommendation": recommendation,
+                    "recommendation_reason": reason,
+                }
+            )
+        return vals_list
+
+    def _review_role_line_values(self, users):
+        domain = [("user_id", "in", users.ids), ("state", "=", "active")]
+        if self.role_ids:
+            domain.append(("role_id", "in", self.role_ids.ids))
+        assignments = (
+            self.env["access.governance.role.assignment"].sudo().search(domain)
+        )
+        origins = dict(
+            self.env["access.governance.role.assignment"]
+            ._fields["origin"]
+            ._description_selection(self.env)
+        )
+        vals_list = []
+        for assignment in assignments:
+            user = assignment.user_id
+            last_used = self._review_last_used(user, assignment.role_id.group_ids)
+            recommendation, reason = self._review_recommend_user(user, last_used)
+            if not recommendation:
+                recommendation = "keep"
+                reason = _("Assigned by %s.", origins[assignment.origin])
+            vals_list.append(
+                {
+                    "review_id": self.id,
+                    "user_id": user.id,
+                    "role_id": assignment.role_id.id,
+                    "assignment_id": assignment.id,
+                    "why": _(
+                        "Role %(role)s (%(origin)s) since %(date)s, assigned by "
+                        "%(by)s; groups: %(groups)s.",
+                        role=assignment.role_id.name,
+                        origin=origins[assignment.origin],
+                        date=fields.Date.to_string(assignment.date_from.date()),
+                        by=assignment.create_uid.name or "-",
+                        groups=", ".join(assignment.role_id.group_ids.mapped("name")),
+                    ),
+                    "last_used": last_used,
+                    "sod_conflicts": self._review_sod_conflicts(
+                        user, assignment.role_id.group_ids
+                    ),
+                    "recommendation": recommendation,
+                    "recommendation_reason": reason,
+                }
+            )
+        return vals_list
+
+    @api.model
+    def _review_why(self, claims, starter_names):
+        """One sentence per active claim: which role, grant or baseline,
+        since when and set by whom."""
+        kinds = dict(CLAIM_KINDS)
+        parts = []
+        for _cid, _uid, _gid, kind, _ref, name, date_start, by in claims:
+            since = fields.Date.to_string(date_start.date())
+            who = starter_names.get(by, "-")
+            if kind == "baseline":
+                parts.append(
+                    _("Baseline since %(date)s, set by %(by)s", date=since, by=who)
+                )
+            else:
+                parts.append(
+                    _(
+                        "%(kind)s %(name)s since %(date)s, by %(by)s",
+                        kind=kinds[kind],
+                        name=name or "",
+                        date=since,
+                        by=who,
+                    )
+                )
+        return "; ".join(parts) + "."
+
+    @api.model
+    def _review_last_used(self, user, group):
+        """When the user last used this access; False when unknown.
+
+        Hook for the unused-access signal of the findings feature.
+        """
+        return False
+
+    @api.model
+    def _review_sod_conflicts(self, user, group):
+        """SoD conflicts this access takes part in; '' when none.
+
+        Hook for the separation-of-duties rules.
+        """
+        return ""
+
+    @api.model
+    def _review_recommend_user(self, user, last_used):
+        """(revoke, reason) when the user themselves makes access doubtful."""
+        if not user.active:
+            return "revoke", _("The user is archived.")
+        limit = fields.Datetime.now() - timedelta(days=STALE_DAYS)
+        if user.login_date and user.login_date < limit:
+            return "revoke", _("No login for more than %s days.", STALE_DAYS)
+        if last_used and fields.Datetime.to_datetime(last_used) < limit:
+            return "revoke", _("Not used for more than %s days.", STALE_DAYS)
+        return False, False
+
+    @api.model
+    def _review_recommend_group(self, user, group, claims, last_used):
+        recommendation, reason = self._review_recommend_user(user, last_used)
+        if recommendation:
+            return recommendation, reason
+        kinds = {c[3] for c in claims}
+        if kinds == {"baseline"} and group.governance_risk in ("high", "critical"):
+            return "revoke", _(
+                "High-risk access held only as a baseline: no role or grant "
+                "justifies it."
+            )
+        if "role" in kinds:
+            return "keep", _("Also justified by a role.")
+        if "grant" in kinds:
+            return "keep", _("Justified by a grant.")
+        return "keep", _("Low-risk baseline access.")
+
+    def _review_route(self, vals_list):
+        """Set the reviewer of each line; never the user themselves."""
+        self.ensure_one()
+        managers = {}
+        if self.reviewer_mode == "manager":
+            employees = (
+                self.env["hr.employee"]
+                .sudo()
+                .search([("user_id", "in", list({v["user_id"] for v in vals_list}))])
+            )
+            for employee in employees:
+                managers.setdefault(employee.user_id.id, employee.parent_id.user_id.id)
+        owners = {}
+        if self.reviewer_mode == "owner":
+            Groups = self.env["res.groups"].sudo()
+            Roles = self.env["access.governance.role"].sudo()
+            for group in Groups.browse(
+                {v["group_id"] for v in vals_list if "group_id" in v}
+            ):
+                owners[("group", group.id)] = group.governance_owner_id.id
+            for role in Roles.browse(
+                {v["role_id"] for v in vals_list if "role_id" in v}
+            ):
+                owners[("role", role.id)] = role.owner_id.id
+        for vals in vals_list:
+            if self.reviewer_mode == "manager":
+                reviewer = managers.get(vals["user_id"])
+            elif self.reviewer_mode == "owner":
+                key = (
+                    ("role", vals["role_id"])
+                    if "role_id" in vals
+                    else (
+                        "group",
+                        vals["group_id"],
+                    )
+                )
+                reviewer = owners.get(key)
+            else:
+                reviewer = self.reviewer_id.id
+            if not reviewer or reviewer == vals["user_id"]:
+                reviewer = self._review_fallback_for(vals["user_id"])
+            vals["reviewer_id"] = reviewer
+        return vals_list
+
+    def _review_fallback_for(self, user_id):
+        """The fallback reviewer, or the responsible when the fallback is the
+        user under review; nobody reviews their own access."""
+        self.ensure_one()
+        for candidate in (self.fallback_reviewer_id, self.responsible_id):
+            if candidate and candidate.id != user_id:
+                return candidate.id
+        raise UserError(
+            _(
+                "Nobody can review the access of %s: the fallback reviewer and "
+                "the responsible are that user. Choose another fallback reviewer.",
+                self.env["res.users"].sudo().browse(user_id).name,
+            )
+        )
+
+    # ------------------------------------------------------------------
+    # Activity methods
+    # ------------------------------------------------------------------
+    def _review_schedule_activities(self, lines, note=None):
+        """One activity per reviewer per campaign, not one per line."""
+        self.ensure_one()
+        existing = self.activity_ids.filtered(
+            lambda a: a.activity_type_id == self.env.ref("mail.mail_activity_data_todo")
+        ).user_id
+        counts = defaultdict(int)
+        for line in lines:
+            counts[line.reviewer_id] += 1
+        for reviewer in lines.reviewer_id - existing:
+            count = counts[reviewer]
+            self.activity_schedule(
+                "mail.mail_activity_data_todo",
+                date_deadline=self.date_deadline,
+                user_id=reviewer.id,
+                summary=_("Access review: %s", self.name),
+                note=note
+                or _(
+                    "Please certify %(count)s access lines (keep or revoke) by "
+                    "%(date)s.",
+                    count=count,
+                    date=self.date_deadline,
+                ),
+            )
+
+    def _review_done_activities(self, reviewers=None):
+        activities = self.activity_ids.filtered(
+            lambda a: reviewers is None or a.user_id in reviewers
+        )
+        activities.action_feedback(feedback=_("Review closed."))
+
+    # ------------------------------------------------------------------
+    # Close
+    # ------------------------------------------------------------------
+    def _review_close(self):
+        """Apply the decisions (default for undecided lines) and audit them."""
+        Line = self.env["access.governance.review.line"].sudo()
+        for review in self:
+            lines = Line.search(
+                [("review_id", "=", review.id), ("applied", "=", False)]
+            )
+            undecided = lines.filtered(lambda line: not line.decision)
+            for decision in ("keep", "revoke"):
+                if review.default_decision == "recommendation":
+                    batch = undecided.filtered(
+                        lambda line, d=decision: line.recommendation == d
+                    )
+                else:
+                    batch = undecided if review.default_decision == decision else Line
+                batch.write({"decision": decision, "decision_auto": True})
+            lines._review_apply()
+            review.write({"state": "closed", "date_closed": fields.Datetime.now()})
+            review._review_done_activities()
+            self.env["access.governance.audit"]._audit_log(
+                "review_close",
+                record=review,
+                description=_(
+                    "Review campaign %(name)s closed: %(keep)s kept, %(revoke)s "
+                    "revoked, %(auto)s decided by default.",
+                    name=review.name,
+                    keep=len(lines.filtered(lambda line: line.decision == "keep")),
+                    revoke=len(lines.filtered(lambda line: line.decision == "revoke")),
+                    auto=len(undecided),
+                ),
+                details={
+                    "lines": len(lines),
+                    "default_decision": review.default_decision,
+                    "undecided": len(undecided),
+                },
+            )
+        return True
+
+    # ------------------------------------------------------------------
+    # Cron methods
+    # ------------------------------------------------------------------
+    @api.model
+    def _cron_review_campaigns(self):
+        """Start due recurring campaigns, remind and escalate reviewers, close
+        campaigns past their deadline plus escalation days.
+
+        Idempotent: each step picks its work from stored state (``next_id``,
+        ``reminded``, ``escalated``, ``state``), so a second run changes
+        nothing and a run stopped half-way resumes.
+        """
+        in_cron = bool(self.env.context.get("ir_cron_progress_id"))
+        today = fields.Date.context_today(self)
+        Review = self.sudo()
+        recurring = Review.search(
+            [
+                ("recurrence", "!=", "none"),
+                ("state", "!=", "draft"),
+                ("next_date", "<=", today),
+                ("next_id", "=", False),
+            ]
+        )
+        remind = Review.search(
+            [
+                ("state", "=", "in_progress"),
+                ("reminded", "=", False),
+                ("date_deadline", "<=", today + timedelta(days=2)),
+            ]
+        )
+        escalate = Review.search(
+            [
+                ("state", "=", "in_progress"),
+                ("escalated", "=", False),
+                ("date_deadline", "<", today),
+            ]
+        )
+        close = Review.search([("state", "=", "in_progress")]).filtered(
+            lambda r: r.date_deadline + timedelta(days=r.escalation_days) < today
+        )
+        steps = [
+            (recurring, "_review_start_next"),
+            (remind, "_review_remind"),
+            (escalate, "_review_escalate"),
+            (close, "_review_close"),
+        ]
+        total = sum(len(records) for records, _method in steps)
+        done = 0
+        for records, method in steps:
+            for review in records:
+                getattr(review, method)()
+                done += 1
+                self.env["ir.cron"]._notify_progress(done=done, remaining=total - done)
+                if in_cron:
+                    # Cron batching: keep finished campaigns if a later fails.
+                    self.env.cr.commit()  # pylint: disable=invalid-commit
+        return done
+
+    def _review_start_next(self):
+        """Create and start the next campaign of a recurrence, once."""
+        self.ensure_one()
+        if self.next_id:
+            return self.next_id
+        today = fields.Date.context_today(self)
+        duration = (self.date_deadline - (self.date_start or today)).days
+        next_review = self.copy(
+            {
+                "name": _("%(name)s (%(date)s)", name=self.name, date=today),
+                "previous_id": self.id,
+                "date_deadline": today + timedelta(days=max(duration, 1)),
+            }
+        )
+        self.next_id = next_review
+        next_review._review_start()
+        return next_review
+
+    def _review_remind(self):
+        self.ensure_one()
+        pending = self.line_ids.filtered(lambda line: not line.decision)
+        if pending.reviewer_id:
+            self.message_post(
+                body=_(
+                    "Reminder: %(count)s access lines still await a decision; "
+                    "deadline %(date)s.",
+                    count=len(pending),
+                    date=self.date_deadline,
+                ),
+                partner_ids=pending.reviewer_id.partner_id.ids,
+                subtype_xmlid="mail.mt_comment",
+            )
+        self.reminded = True
+
+    def _review_escalate(self):
+        """Hand the overdue undecided lines to the fallback reviewer."""
+        self.ensure_one()
+        pending = self.line_ids.filtered(
+            lambda line: (
+                not line.decision
+                and line.reviewer_id != self.fallback_reviewer_id
+                and line.user_id != self.fallback_reviewer_id
+            )
+        )
+        entries = []
+        for line in pending:
+            entries.append(
+                {
+                    "event": "review_escalate",
+                    "user": line.user_id,
+                    "groups": line.group_id,
+                    "record": self,
+                    "description": _(
+                        "Review line escalated from %(from)s to %(to)s.",
+                        **{
+                            "from": line.reviewer_id.name,
+                            "to": self.fallback_reviewer_id.name,
+                        },
+                    ),
+                    "details": {"line": line.id, "from": line.reviewer_id.login},
+                }
+            )
+        late = pending.reviewer_id
+        for line in pending:
+            line.original_reviewer_id = line.reviewer_id
+        pending.write({"reviewer_id": self.fallback_reviewer_id.id, "escalated": True})
+        self._review_done_activities(reviewers=late)
+        if pending:
+            self._review_schedule_activities(
+                pending,
+                note=_("%s overdue access lines were escalated to you.", len(pending)),
+            )
+        self.escalated = True
+        self.env["access.governance.audit"]._audit_log_batch(entries)
