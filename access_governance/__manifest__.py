@@ -38,11 +38,14 @@
         "views/hr_employee_views.xml",
         "views/res_config_settings_views.xml",
         "views/access_governance_lifecycle_menus.xml",
+        "views/access_governance_finding_views.xml",
+        "views/access_governance_finding_menus.xml",
     ],
     "demo": [
         "demo/res_groups_demo.xml",
         "demo/access_governance_role_demo.xml",
         "demo/access_governance_profile_demo.xml",
+        "demo/access_governance_finding_demo.xml",
     ],
     "assets": {
         "web.assets_tests": [

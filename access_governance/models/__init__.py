@@ -13,3 +13,4 @@ from . import access_governance_sod_rule
 from . import access_governance_mitigation
 from . import access_governance_grant
 from . import access_governance_approval
+from . import access_governance_finding

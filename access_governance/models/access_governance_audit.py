@@ -83,6 +83,10 @@ EVENTS = [
     ("grant_signed_off", "Break-glass signed off"),
     ("sod_conflict", "SoD conflict on request"),
     ("sod_mitigation", "SoD mitigation recorded"),
+    ("finding_opened", "Finding opened"),
+    ("finding_accepted", "Finding accepted"),
+    ("finding_reopened", "Finding reopened"),
+    ("finding_resolved", "Finding resolved"),
 ]
 
 
@@ -512,3 +516,22 @@ class AccessGovernanceAudit(models.Model):
                 for key in ("broken_sequence", "broken_id", "reason", "checked")
             },
         )
+
+
+class AccessGovernanceAuditFindings(models.Model):
+    """Findings on the audit trail's verification (scheduled audits)."""
+
+    _inherit = "access.governance.audit"
+
+    @api.model
+    def _audit_record_verification(self, result):
+        res = super()._audit_record_verification(result)
+        if result["state"] != "broken":
+            self.env["access.governance.finding"]._finding_chain_intact()
+        return res
+
+    @api.model
+    def _audit_chain_broken(self, result):
+        res = super()._audit_chain_broken(result)
+        self.env["access.governance.finding"]._finding_chain_broken(result)
+        return res
