@@ -419,8 +419,8 @@ class AccessGovernanceFinding(models.Model):
         if not groups:
             raise UserError(_("Choose the groups to revoke first."))
         Claim = self.env["access.governance.claim"]
-        implying = self.env["res.groups"].search(
-            [("trans_implied_ids", "in", groups.ids)]
+        implying = self.user_id.groups_id.filtered(
+            lambda g: g.trans_implied_ids & groups
         )
         claims = Claim.search(
             [
@@ -967,6 +967,8 @@ class AccessGovernanceFinding(models.Model):
         """
         days = self._finding_param_int("unused_days")
         since = fields.Datetime.now() - timedelta(days=days)
+        # A run limited to some groups resolves only their findings.
+        domain = [("group_ids", "in", groups.ids)] if groups else None
         # sudo: the audit reads every governed group and its ACLs.
         groups = (groups or self.env["res.groups"]).sudo() or self.env[
             "res.groups"
@@ -1000,7 +1002,7 @@ class AccessGovernanceFinding(models.Model):
         holders = self._finding_holders(tables_by_group)
         if not holders:
             seen = set()
-            self._finding_resolve_unseen(["unused_access"], seen)
+            self._finding_resolve_unseen(["unused_access"], seen, domain=domain)
             return seen
         self.env.cr.execute(
             "SELECT id FROM res_users WHERE id = ANY(%s) AND create_date < %s",
@@ -1045,7 +1047,7 @@ class AccessGovernanceFinding(models.Model):
                     }
                 )
         seen = self._finding_report(results)
-        self._finding_resolve_unseen(["unused_access"], seen)
+        self._finding_resolve_unseen(["unused_access"], seen, domain=domain)
         return seen
 
     @api.model

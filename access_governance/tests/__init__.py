@@ -7,3 +7,5 @@ from . import test_roles
 from . import test_lifecycle
 from . import test_grants
 from . import test_sod
+from . import test_findings
+from . import test_audits
