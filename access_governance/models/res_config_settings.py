@@ -107,7 +107,7 @@ class ResConfigSettings(models.TransientModel):
         return res
 
     def set_values(self):
-        super().set_values()
+        res = super().set_values()
         # sudo: as Odoo's own config_parameter fields do; only settings
         # administrators reach set_values.
         ICP = self.env["ir.config_parameter"].sudo()
@@ -120,3 +120,4 @@ class ResConfigSettings(models.TransientModel):
         )
         disabled = [a for a in ACCESS_AUDITS if not self[f"governance_audit_{a}"]]
         ICP.set_param(DISABLED_AUDITS_PARAM, ",".join(disabled))
+        return res
