@@ -246,6 +246,7 @@ class AccessGovernanceFinding(models.Model):
         )
         live_by_key = {finding.key: finding for finding in live}
         to_create = []
+        seen_again = Finding.browse()
         for key, result in keys.items():
             groups = result.get("groups") or self.env["res.groups"]
             record = result.get("record")
@@ -270,8 +271,10 @@ class AccessGovernanceFinding(models.Model):
                 }
                 if set(finding.group_ids.ids) != set(groups.ids):
                     changed["group_ids"] = vals["group_ids"]
-                changed["last_seen"] = now
-                finding.write(changed)
+                if changed:
+                    finding.write(dict(changed, last_seen=now))
+                else:
+                    seen_again |= finding
                 continue
             revoke = result.get("revoke_groups")
             revoke = groups if revoke is None else revoke
@@ -290,6 +293,8 @@ class AccessGovernanceFinding(models.Model):
                 }
             )
             to_create.append(vals)
+        # Unchanged findings: one write for all of them.
+        seen_again.write({"last_seen": now})
         created = Finding.with_context(mail_create_nolog=True).create(to_create)
         self._finding_audit(created, "finding_opened")
         return set(keys)
@@ -736,7 +741,13 @@ class AccessGovernanceFinding(models.Model):
         rules = self.env["access.governance.sod.rule"].sudo().search([])
         group_ids = set((rules.group_a_ids | rules.group_b_ids).ids)
         holders = self._finding_holders(group_ids)
-        user_ids = sorted(holders)
+        # Only users holding both sides of some rule are checked in detail.
+        sides = [(set(r.group_a_ids.ids), set(r.group_b_ids.ids)) for r in rules]
+        user_ids = sorted(
+            uid
+            for uid, held in holders.items()
+            if any(held & side_a and held & side_b for side_a, side_b in sides)
+        )
         SodRule = self.env["access.governance.sod.rule"]
         seen = set()
         mitigated = set()
