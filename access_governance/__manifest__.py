@@ -49,12 +49,15 @@
         "wizard/access_governance_elevated_access_views.xml",
         "report/access_governance_review_report.xml",
         "views/access_governance_review_menus.xml",
+        "views/access_governance_finding_views.xml",
+        "views/access_governance_finding_menus.xml",
     ],
     "demo": [
         "demo/res_groups_demo.xml",
         "demo/access_governance_role_demo.xml",
         "demo/access_governance_profile_demo.xml",
         "demo/access_governance_review_demo.xml",
+        "demo/access_governance_finding_demo.xml",
     ],
     "assets": {
         "web.assets_tests": [

@@ -17,3 +17,4 @@ from . import ir_model
 from . import access_governance_review
 from . import access_governance_review_line
 from . import access_governance_personal_data_access
+from . import access_governance_finding

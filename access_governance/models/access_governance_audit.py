@@ -87,6 +87,10 @@ EVENTS = [
     ("review_decision", "Review decision applied"),
     ("review_escalate", "Review line escalated"),
     ("review_close", "Review campaign closed"),
+    ("finding_opened", "Finding opened"),
+    ("finding_accepted", "Finding accepted"),
+    ("finding_reopened", "Finding reopened"),
+    ("finding_resolved", "Finding resolved"),
 ]
 
 
@@ -516,3 +520,22 @@ class AccessGovernanceAudit(models.Model):
                 for key in ("broken_sequence", "broken_id", "reason", "checked")
             },
         )
+
+
+class AccessGovernanceAuditFindings(models.Model):
+    """Findings on the audit trail's verification (scheduled audits)."""
+
+    _inherit = "access.governance.audit"
+
+    @api.model
+    def _audit_record_verification(self, result):
+        res = super()._audit_record_verification(result)
+        if result["state"] != "broken":
+            self.env["access.governance.finding"]._finding_chain_intact()
+        return res
+
+    @api.model
+    def _audit_chain_broken(self, result):
+        res = super()._audit_chain_broken(result)
+        self.env["access.governance.finding"]._finding_chain_broken(result)
+        return res

@@ -339,3 +339,15 @@ class AccessGovernanceRole(models.Model):
             "view_mode": "list,form",
             "domain": [("id", "in", (users - holders).ids)],
         }
+
+
+class AccessGovernanceRoleFindings(models.Model):
+    """Unmapped job positions raise findings (scheduled audits)."""
+
+    _inherit = "access.governance.role"
+
+    @api.model
+    def _governance_on_unmapped_employee(self, employee):
+        res = super()._governance_on_unmapped_employee(employee)
+        self.env["access.governance.finding"]._finding_unmapped_employee(employee)
+        return res

@@ -126,3 +126,32 @@ class ResUsers(models.Model):
             "target": "current",
             "context": {"default_beneficiary_id": self.id},
         }
+
+    # ------------------------------------------------------------------
+    # Findings (issue #5)
+    # ------------------------------------------------------------------
+    governance_finding_count = fields.Integer(
+        string="Open Findings",
+        compute="_compute_governance_finding_count",
+        groups="access_governance.group_governance_user",
+    )
+
+    def _compute_governance_finding_count(self):
+        data = self.env["access.governance.finding"]._read_group(
+            [("user_id", "in", self.ids), ("state", "in", ("open", "accepted"))],
+            ["user_id"],
+            ["__count"],
+        )
+        counts = {user.id: count for user, count in data}
+        for user in self:
+            user.governance_finding_count = counts.get(user.id, 0)
+
+    def action_governance_findings(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "access_governance.access_governance_finding_action"
+        )
+        action["domain"] = [("user_id", "=", self.id)]
+        action["context"] = {"search_default_live": 1}
+        action["name"] = _("Findings about %s", self.name)
+        return action

@@ -9,3 +9,5 @@ from . import test_grants
 from . import test_sod
 from . import test_reviews
 from . import test_evidence
+from . import test_findings
+from . import test_audits
