@@ -304,6 +304,7 @@ class AccessGovernanceReview(models.Model):
             vals_list = self._review_role_line_values(users)
         else:
             vals_list = self._review_group_line_values(users)
+        self._review_enrich_signals(vals_list)
         self._review_route(vals_list)
         lines = self.env["access.governance.review.line"].sudo().create(vals_list)
         today = fields.Date.context_today(self)
@@ -474,6 +475,125 @@ class AccessGovernanceReview(models.Model):
         Hook for the separation-of-duties rules.
         """
         return ""
+
+    def _review_enrich_signals(self, vals_list):
+        """Fill *last used* from open unused-access findings and *SoD
+        conflicts* from the SoD rules, for all lines at once (a handful of
+        queries whatever the number of lines), and recommend revoking access
+        the audits found unused."""
+        if not vals_list:
+            return vals_list
+        user_ids = {vals["user_id"] for vals in vals_list}
+        roles = (
+            self.env["access.governance.role"]
+            .sudo()
+            .browse({vals["role_id"] for vals in vals_list if vals.get("role_id")})
+        )
+        role_groups = {role.id: set(role.group_ids.ids) for role in roles}
+        unused = self._review_unused_signals(user_ids)
+        conflicts = self._review_sod_signals(user_ids)
+        for vals in vals_list:
+            uid = vals["user_id"]
+            gids = (
+                role_groups.get(vals["role_id"], set())
+                if vals.get("role_id")
+                else {vals["group_id"]}
+            )
+            names = sorted(
+                {name for name, involved in conflicts.get(uid, ()) if gids & involved}
+            )
+            if names:
+                vals["sod_conflicts"] = ", ".join(names)
+            dates = [unused[(uid, gid)] for gid in gids if (uid, gid) in unused]
+            if dates and (not vals.get("role_id") or len(dates) == len(gids)):
+                vals["last_used"] = vals.get("last_used") or min(dates)
+                if vals.get("recommendation") != "revoke":
+                    vals["recommendation"] = "revoke"
+                    vals["recommendation_reason"] = self.env._(
+                        "The access audit found this access unused: no record "
+                        "created or changed through it since %s.",
+                        fields.Date.to_string(min(dates).date()),
+                    )
+        return vals_list
+
+    @api.model
+    def _review_unused_signals(self, user_ids):
+        """{(uid, gid): no-activity-since} from open unused-access findings."""
+        if "access.governance.finding" not in self.env:
+            return {}
+        Finding = self.env["access.governance.finding"]
+        days = Finding._finding_param_int("unused_days")
+        # sudo: reviewers may not read other users' findings; only the date
+        # of the signal is copied onto the line.
+        findings = Finding.sudo().search(
+            [
+                ("finding_type", "=", "unused_access"),
+                ("state", "=", "open"),
+                ("user_id", "in", list(user_ids)),
+            ]
+        )
+        signals = {}
+        for finding in findings:
+            since = finding.first_seen - timedelta(days=days)
+            for group in finding.group_ids:
+                signals[(finding.user_id.id, group.id)] = since
+        return signals
+
+    @api.model
+    def _review_sod_signals(self, user_ids):
+        """{uid: [(rule label, involved group ids)]} for every active SoD rule
+        a user breaks through their effective groups (implied included)."""
+        if "access.governance.sod.rule" not in self.env:
+            return {}
+        # sudo: SoD rules and mitigations are readable by auditors only; the
+        # line only carries the rule's name.
+        rules = self.env["access.governance.sod.rule"].sudo().search([])
+        if not rules:
+            return {}
+        held = self.env["access.governance.claim"]._claims_current_groups(user_ids)
+        mitigations = (
+            self.env["access.governance.mitigation"]
+            .sudo()
+            .search([("user_id", "in", list(user_ids))])
+            .filtered("is_valid")
+        )
+        mitigated = {(m.user_id.id, m.rule_id.id) for m in mitigations}
+        result = defaultdict(list)
+        for rule in rules:
+            side_a, side_b = set(rule.group_a_ids.ids), set(rule.group_b_ids.ids)
+            for uid in user_ids:
+                if held[uid] & side_a and held[uid] & side_b:
+                    label = rule.name
+                    if (uid, rule.id) in mitigated:
+                        label = self.env._("%s (mitigated)", rule.name)
+                    result[uid].append((label, (side_a | side_b) & held[uid]))
+        return result
+
+    @api.model
+    def _review_open_for_findings(self, findings):
+        """A draft campaign certifying the access the findings are about:
+        their users, their groups, reviewed by each user's manager."""
+        users = findings.user_id
+        groups = (findings.group_ids | findings.revoke_group_ids).filtered(
+            lambda g: g.governance_scope == "governed"
+        )
+        review = self.create(
+            {
+                "name": self.env._(
+                    "Review of findings: %s", ", ".join(findings.mapped("name"))
+                ),
+                "user_domain": repr([("id", "in", users.ids)]),
+                "access_scope": "groups" if groups else "all",
+                "group_ids": [fields.Command.set(groups.ids)],
+                "reviewer_mode": "manager",
+            }
+        )
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": self._name,
+            "res_id": review.id,
+            "view_mode": "form",
+        }
 
     @api.model
     def _review_recommend_user(self, user, last_used):

@@ -121,12 +121,18 @@ class TestFindings(AccessGovernanceCommon):
         self.assertTrue(self.audit_since(sequence, "offboarding"))
         self.assertTrue(self.audit_since(sequence, "finding_resolved"))
 
-    def test_open_review_without_campaigns(self):
+    def test_open_review_from_finding(self):
+        """A finding opens a draft campaign certifying exactly the user and
+        the groups it is about; employees cannot do it."""
         finding = self.report(self.user_employee)
-        if "access.governance.review" in self.env:
-            self.skipTest("Review campaigns are installed.")
-        with self.assertRaises(UserError):
-            finding.with_user(self.user_manager).action_open_review()
+        with self.assertRaises(AccessError):
+            finding.with_user(self.user_employee).action_open_review()
+        action = finding.with_user(self.user_manager).action_open_review()
+        review = self.env["access.governance.review"].browse(action["res_id"])
+        self.assertEqual(review.state, "draft")
+        self.assertEqual(review.access_scope, "groups")
+        self.assertEqual(review.group_ids, self.group_b)
+        self.assertIn(str(self.user_employee.id), review.user_domain)
 
     def test_unmapped_employee_hook(self):
         job = self.env["hr.job"].create({"name": "AG Unmapped Job"})

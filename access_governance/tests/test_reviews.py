@@ -123,6 +123,45 @@ class TestReviewCampaign(ReviewCommon):
         self.assertEqual(len(activities), 3)
         self.assertEqual(len(self.audit_since(sequence, "review_start")), 1)
 
+    def test_lines_carry_unused_access_and_sod_signals(self):
+        """Lines show the SoD rules a user breaks and the unused-access
+        findings of the audits, and recommend revoking unused access."""
+        rule = self.env["access.governance.sod.rule"].create(
+            {
+                "name": "AG B versus C",
+                "group_a_ids": [(6, 0, self.group_b.ids)],
+                "group_b_ids": [(6, 0, self.group_c.ids)],
+                "action": "warn",
+            }
+        )
+        Finding = self.env["access.governance.finding"]
+        Finding._finding_report(
+            [
+                {
+                    "type": "unused_access",
+                    "user": self.user_uma,
+                    "subject": f"group:{self.group_c.id}",
+                    "severity": "low",
+                    "groups": self.group_c,
+                    "explanation": "Uma does not use C.",
+                    "remedy": "Revoke.",
+                }
+            ]
+        )
+        review = self.new_review()
+        review.action_start()
+        emma_b = self.line_of(review, self.user_employee, self.group_b)
+        emma_c = self.line_of(review, self.user_employee, self.group_c)
+        self.assertEqual(emma_b.sod_conflicts, rule.name)
+        self.assertEqual(emma_c.sod_conflicts, rule.name)
+        # Eric holds only B: no conflict.
+        self.assertFalse(self.line_of(review, self.user_employee2).sod_conflicts)
+        uma_c = self.line_of(review, self.user_uma, self.group_c)
+        self.assertEqual(uma_c.recommendation, "revoke")
+        self.assertIn("unused", uma_c.recommendation_reason)
+        self.assertTrue(uma_c.last_used)
+        self.assertEqual(emma_c.recommendation, "keep")
+
     def test_high_risk_baseline_recommended_revoke(self):
         self.give_baseline(self.user_uma, self.group_a)
         review = self.new_review(access_scope="risk", min_risk="high")
