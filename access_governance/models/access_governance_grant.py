@@ -56,6 +56,7 @@ PROTECTED_FIELDS = {
     "sod_summary",
     "sod_rule_ids",
     "revoked_by_id",
+    "extended_from_id",
 }
 # What a requester may still change while the request is a draft.
 REQUEST_FIELDS = {
@@ -65,7 +66,6 @@ REQUEST_FIELDS = {
     "reason",
     "date_start",
     "date_end",
-    "extended_from_id",
 }
 # Models whose rows say nothing about what the beneficiary did.
 WINDOW_EXCLUDED_MODELS = {
@@ -112,6 +112,7 @@ class AccessGovernanceGrant(models.Model):
         required=True,
         index=True,
         readonly=True,
+        copy=False,
         default=lambda self: self.env.user,
     )
     profile_id = fields.Many2one(
@@ -160,7 +161,12 @@ class AccessGovernanceGrant(models.Model):
         "has a maximum duration).",
     )
     state = fields.Selection(
-        GRANT_STATES, default="draft", required=True, index=True, tracking=True
+        GRANT_STATES,
+        default="draft",
+        required=True,
+        index=True,
+        tracking=True,
+        copy=False,
     )
     approvals_required = fields.Integer(
         compute="_compute_approvals_required", store=True
@@ -172,6 +178,7 @@ class AccessGovernanceGrant(models.Model):
         "user_id",
         string="Approvers",
         readonly=True,
+        copy=False,
         help="Who may approve (or, for break-glass, sign off) this grant.",
     )
     required_approver_ids = fields.Many2many(
@@ -181,6 +188,7 @@ class AccessGovernanceGrant(models.Model):
         "user_id",
         string="Required Approvers",
         readonly=True,
+        copy=False,
         help="Owners of separation-of-duties rules who must approve.",
     )
     pending_approver_ids = fields.Many2many(
@@ -196,8 +204,10 @@ class AccessGovernanceGrant(models.Model):
         "access.governance.approval", "grant_id", string="Decisions", readonly=True
     )
     approval_count = fields.Integer(compute="_compute_approval_count")
-    policy_approved = fields.Boolean(string="Approved by Policy", readonly=True)
-    sod_summary = fields.Text(string="Separation of Duties", readonly=True)
+    policy_approved = fields.Boolean(
+        string="Approved by Policy", readonly=True, copy=False
+    )
+    sod_summary = fields.Text(string="Separation of Duties", readonly=True, copy=False)
     sod_rule_ids = fields.Many2many(
         "access.governance.sod.rule",
         "access_governance_grant_sod_rule_rel",
@@ -205,6 +215,7 @@ class AccessGovernanceGrant(models.Model):
         "rule_id",
         string="SoD Rules Involved",
         readonly=True,
+        copy=False,
         groups="access_governance.group_governance_auditor",
     )
     added_group_ids = fields.Many2many(
@@ -214,6 +225,7 @@ class AccessGovernanceGrant(models.Model):
         "group_id",
         string="Groups Added",
         readonly=True,
+        copy=False,
         help="The groups the beneficiary lacked and this grant added (implied "
         "groups Odoo added along are not listed). Groups held before are "
         "kept at expiry.",
@@ -221,15 +233,21 @@ class AccessGovernanceGrant(models.Model):
     claim_ids = fields.One2many(
         "access.governance.claim", compute="_compute_claim_ids", string="Claims"
     )
-    date_activated = fields.Datetime(string="Activated On", readonly=True)
-    date_ended = fields.Datetime(string="Ended On", readonly=True)
+    date_activated = fields.Datetime(string="Activated On", readonly=True, copy=False)
+    date_ended = fields.Datetime(string="Ended On", readonly=True, copy=False)
     reminder_sent = fields.Boolean(readonly=True, copy=False)
     revoke_reason = fields.Text(
-        tracking=True, help="Why a manager revoked this grant (required to revoke)."
+        tracking=True,
+        copy=False,
+        help="Why a manager revoked this grant (required to revoke).",
     )
-    revoked_by_id = fields.Many2one("res.users", readonly=True)
+    revoked_by_id = fields.Many2one("res.users", readonly=True, copy=False)
     extended_from_id = fields.Many2one(
-        "access.governance.grant", string="Extension Of", index=True, readonly=True
+        "access.governance.grant",
+        string="Extension Of",
+        index=True,
+        readonly=True,
+        copy=False,
     )
     extension_ids = fields.One2many(
         "access.governance.grant", "extended_from_id", string="Extensions"
@@ -237,10 +255,13 @@ class AccessGovernanceGrant(models.Model):
     review_required = fields.Boolean(
         readonly=True,
         index=True,
+        copy=False,
         help="Break-glass use waiting for the approvers' after-the-fact sign-off.",
     )
-    reviewed_by_id = fields.Many2one("res.users", string="Signed Off By", readonly=True)
-    date_reviewed = fields.Datetime(string="Signed Off On", readonly=True)
+    reviewed_by_id = fields.Many2one(
+        "res.users", string="Signed Off By", readonly=True, copy=False
+    )
+    date_reviewed = fields.Datetime(string="Signed Off On", readonly=True, copy=False)
     can_decide = fields.Boolean(compute="_compute_can_decide")
     can_sign_off = fields.Boolean(compute="_compute_can_decide")
     window_activity_html = fields.Html(
@@ -263,7 +284,17 @@ class AccessGovernanceGrant(models.Model):
     @api.depends("profile_id.group_ids", "requested_group_ids")
     def _compute_group_ids(self):
         for grant in self:
-            grant.group_ids = grant.profile_id.group_ids or grant.requested_group_ids
+            grant.group_ids = grant._grant_source_groups()
+
+    def _grant_source_groups(self):
+        """The groups this grant is for, read from what was requested (the
+        profile or the requested groups), never from the stored result."""
+        self.ensure_one()
+        return self.profile_id.group_ids or self.requested_group_ids
+
+    def _grant_source_approvals_required(self):
+        self.ensure_one()
+        return max(self.profile_id.approvals_required, 1)
 
     @api.depends("profile_id.risk", "group_ids.governance_risk")
     def _compute_risk(self):
@@ -285,7 +316,7 @@ class AccessGovernanceGrant(models.Model):
     @api.depends("profile_id.approvals_required")
     def _compute_approvals_required(self):
         for grant in self:
-            grant.approvals_required = max(grant.profile_id.approvals_required, 1)
+            grant.approvals_required = grant._grant_source_approvals_required()
 
     @api.depends("state", "approver_ids", "approval_ids.approver_id")
     def _compute_pending_approver_ids(self):
@@ -324,7 +355,7 @@ class AccessGovernanceGrant(models.Model):
             allowed = not involved and (is_manager or user in grant.approver_ids)
             grant.can_decide = allowed and grant.state == "submitted"
             grant.can_sign_off = (
-                user != grant.beneficiary_id
+                not involved
                 and (is_manager or user in grant.approver_ids)
                 and grant.review_required
             )
@@ -386,7 +417,7 @@ class AccessGovernanceGrant(models.Model):
             for vals in vals_list:
                 if vals.get("state", "draft") == "draft":
                     vals.pop("state", None)
-                protected = PROTECTED_FIELDS & vals.keys()
+                protected = self._grant_protected_fields() & vals.keys()
                 if protected:
                     raise AccessError(
                         _(
@@ -416,7 +447,9 @@ class AccessGovernanceGrant(models.Model):
         if not self.env.su:
             # The requester is fixed at creation: changing it later could
             # turn a requester into an eligible approver of their own request.
-            protected = (PROTECTED_FIELDS | {"requester_id"}) & vals.keys()
+            protected = (self._grant_protected_fields() | {"requester_id"}) & (
+                vals.keys()
+            )
             if protected:
                 raise AccessError(
                     _(
@@ -439,12 +472,27 @@ class AccessGovernanceGrant(models.Model):
             self._grant_check_beneficiary()
         return res
 
+    @api.model
+    def _grant_protected_fields(self):
+        """Fields callers may never write: the flow-controlled ones and every
+        stored computed field without inverse (the ORM would store a value
+        written over RPC as is, e.g. group_ids or approvals_required)."""
+        computed = {
+            name
+            for name, field in self._fields.items()
+            if field.compute and field.store and not field.inverse and field.readonly
+        }
+        return PROTECTED_FIELDS | computed
+
     @api.ondelete(at_uninstall=False)
-    def _unlink_except_in_force(self):
-        if any(grant.state not in ("draft", "cancelled") for grant in self):
+    def _unlink_except_submitted(self):
+        # A grant leaves draft only through the flow and never comes back:
+        # anything past draft (cancelled ones included) is evidence.
+        if any(grant.state != "draft" for grant in self):
             raise UserError(
                 _(
-                    "Only draft or cancelled requests can be deleted; the rest is evidence."
+                    "Only draft requests that were never submitted can be "
+                    "deleted; the rest is evidence."
                 )
             )
 
@@ -526,8 +574,9 @@ class AccessGovernanceGrant(models.Model):
         if self.profile_id:
             approvers = self.profile_id._profile_approvers(self.beneficiary_id)
         else:
-            approvers = self.group_ids.governance_owner_id
-            if any(not group.governance_owner_id for group in self.group_ids):
+            groups = self._grant_source_groups()
+            approvers = groups.governance_owner_id
+            if any(not group.governance_owner_id for group in groups):
                 approvers |= self._grant_governance_managers()
         approvers = approvers.filtered(lambda u: u.active and not u.share)
         if not approvers:
@@ -549,7 +598,7 @@ class AccessGovernanceGrant(models.Model):
             .approver_id
         )
         return (
-            len(approvers) >= self.approvals_required
+            len(approvers) >= self._grant_source_approvals_required()
             and self.required_approver_ids <= approvers
         )
 
@@ -583,7 +632,7 @@ class AccessGovernanceGrant(models.Model):
         for grant in self:
             if grant.state != "draft":
                 raise UserError(_("%s has already been submitted.", grant.name))
-            if grant.break_glass:
+            if grant.profile_id.break_glass:
                 raise UserError(
                     _(
                         "%s is break-glass access: use Activate Now, it is "
@@ -604,18 +653,16 @@ class AccessGovernanceGrant(models.Model):
         self.ensure_one()
         conflicts = self._grant_evaluate_sod()
         open_conflicts = [c for c in conflicts if not c["mitigation"]]
+        groups = self._grant_source_groups()
         standard = not open_conflicts and (
             self.profile_id.auto_approve
             if self.profile_id
             else all(
-                g.governance_risk == "low" and g.governance_requestable
-                for g in self.group_ids
+                g.governance_risk == "low" and g.governance_requestable for g in groups
             )
         )
         if not standard and not self.profile_id and not self._grant_is_manager():
-            not_requestable = self.group_ids.filtered(
-                lambda g: not g.governance_requestable
-            )
+            not_requestable = groups.filtered(lambda g: not g.governance_requestable)
             if not_requestable:
                 raise UserError(
                     _(
@@ -654,7 +701,7 @@ class AccessGovernanceGrant(models.Model):
                     )
                 required |= owner
         approvers = self._grant_approver_candidates() | required
-        if len(approvers) < self.approvals_required:
+        if len(approvers) < self._grant_source_approvals_required():
             raise UserError(
                 _(
                     "%(grant)s needs %(count)s distinct approvals but only "
@@ -697,7 +744,9 @@ class AccessGovernanceGrant(models.Model):
         # and owner decide the outcome and are shown on the grant.
         conflicts = [
             dict(conflict, rule=conflict["rule"].sudo())
-            for conflict in Rule._sod_new_conflicts(self.beneficiary_id, self.group_ids)
+            for conflict in Rule._sod_new_conflicts(
+                self.beneficiary_id, self._grant_source_groups()
+            )
         ]
         blocked = [
             c for c in conflicts if c["rule"].action == "block" and not c["mitigation"]
@@ -808,8 +857,12 @@ class AccessGovernanceGrant(models.Model):
         for grant in self:
             if grant.state != "approved":
                 continue
+            # The source, not the stored group_ids: what was approved.
             started = Claim._claims_start(
-                grant.beneficiary_id, grant.group_ids, "grant", source=grant
+                grant.beneficiary_id,
+                grant._grant_source_groups(),
+                "grant",
+                source=grant,
             )
             added = started.filtered("added").group_id
             grant._grant_write(
@@ -912,9 +965,9 @@ class AccessGovernanceGrant(models.Model):
                 ),
                 "date_start": self.date_end,
                 "date_end": self.date_end + duration,
-                "extended_from_id": self.id,
             }
         )
+        extension._grant_write({"extended_from_id": self.id})
         return {
             "type": "ir.actions.act_window",
             "res_model": self._name,
@@ -930,7 +983,7 @@ class AccessGovernanceGrant(models.Model):
         """The beneficiary activates break-glass access at once, with a
         reason; the profile's approvers sign it off afterwards."""
         self.ensure_one()
-        if not self.break_glass or self.state != "draft":
+        if not self.profile_id.break_glass or self.state != "draft":
             raise UserError(_("Only a draft break-glass request can be activated now."))
         if self.env.user != self.beneficiary_id:
             raise UserError(_("Only the beneficiary can break the glass."))
@@ -971,6 +1024,12 @@ class AccessGovernanceGrant(models.Model):
             raise UserError(_("%s is not waiting for a review.", self.name))
         if user == self.beneficiary_id:
             raise UserError(_("You cannot sign off your own break-glass use."))
+        if user == self.requester_id:
+            raise UserError(
+                _(
+                    "You requested this break-glass access: someone else must sign it off."
+                )
+            )
         if user not in self.approver_ids and not self._grant_is_manager():
             raise AccessError(_("You are not a reviewer of %s.", self.name))
         self._grant_write(
