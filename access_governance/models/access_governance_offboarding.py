@@ -137,6 +137,21 @@ class AccessGovernanceOffboarding(models.Model):
                             user.name,
                         )
                     )
+            # The real caller, even through sudo (automatic offboarding).
+            caller = self.env.user
+            if (
+                user._has_group("base.group_system")
+                or user._has_group("access_governance.group_governance_admin")
+            ) and not (
+                caller._is_superuser() or caller._has_group("base.group_system")
+            ):
+                raise AccessError(
+                    _(
+                        "%s is an administrator: only a Settings administrator "
+                        "can offboard them.",
+                        user.name,
+                    )
+                )
 
     # ------------------------------------------------------------------
     # Run

@@ -11,8 +11,8 @@ import logging
 
 from markupsafe import Markup
 
-from odoo import _, api, fields, models
-from odoo.exceptions import UserError, ValidationError
+from odoo import SUPERUSER_ID, _, api, fields, models
+from odoo.exceptions import AccessError, UserError, ValidationError
 
 _logger = logging.getLogger(__name__)
 
@@ -90,12 +90,30 @@ class AccessGovernanceRoleAssignment(models.Model):
     # ------------------------------------------------------------------
     @api.model_create_multi
     def create(self, vals_list):
+        if not self.env.su:
+            self._governance_check_caller(
+                self.env["res.users"].browse(
+                    [v["user_id"] for v in vals_list if v.get("user_id")]
+                ),
+                {v.get("origin", "manual") for v in vals_list},
+            )
         assignments = super().create(vals_list)
+        manual = assignments.filtered(lambda a: a.origin == "manual")
+        manual._governance_check_sod()
         if not self.env.context.get("governance_defer_apply"):
             assignments._governance_apply()
+            self._governance_audit_assignments(manual, self.browse())
         return assignments
 
     def write(self, vals):
+        if not self.env.su:
+            origins = (
+                {vals["origin"], *self.mapped("origin")} if "origin" in vals else set()
+            )
+            self._governance_check_caller(
+                self.user_id | self.env["res.users"].browse(vals.get("user_id") or []),
+                origins,
+            )
         if {"user_id", "role_id"} & vals.keys() and any(
             a.state != "scheduled" for a in self
         ):
@@ -107,8 +125,63 @@ class AccessGovernanceRoleAssignment(models.Model):
             )
         res = super().write(vals)
         if {"date_from", "date_to", "user_id", "role_id"} & vals.keys():
+            self.filtered(lambda a: a.origin == "manual")._governance_check_sod()
             self._governance_apply()
         return res
+
+    @api.model
+    def _governance_check_caller(self, users, origins):
+        """Manual assignments are decided by governance administrators, never
+        for themselves; job and grant origins are set by the system only."""
+        if not self.env.user.has_group("access_governance.group_governance_admin"):
+            raise AccessError(
+                _("Only Access Governance administrators can assign roles.")
+            )
+        if self.env.user in users:
+            raise AccessError(
+                _(
+                    "You cannot assign roles to yourself or change your own "
+                    "role assignments: ask another administrator."
+                )
+            )
+        if origins - {"manual"}:
+            raise AccessError(
+                _(
+                    "Role assignments from job positions or grants are created "
+                    "by the system: assign the role manually instead."
+                )
+            )
+
+    def _governance_check_sod(self):
+        """Refuse assignments whose role breaks an unmitigated blocking
+        separation-of-duties rule for its user."""
+        Rule = self.env["access.governance.sod.rule"]
+        for assignment in self.filtered(lambda a: a.state != "ended"):
+            blocked = assignment._governance_blocking_conflicts(
+                assignment.user_id, assignment.role_id.group_ids
+            )
+            if blocked:
+                raise UserError(
+                    _(
+                        "Role %(role)s cannot be assigned to %(user)s: it breaks "
+                        "the separation-of-duties rule %(detail)s",
+                        role=assignment.role_id.name,
+                        user=assignment.user_id.name,
+                        detail=Rule._sod_conflict_text(blocked[0]),
+                    )
+                )
+
+    @api.model
+    def _governance_blocking_conflicts(self, user, groups):
+        """New conflicts of blocking SoD rules, with no valid mitigation, that
+        ``groups`` would introduce for ``user``."""
+        return [
+            conflict
+            for conflict in self.env["access.governance.sod.rule"]._sod_new_conflicts(
+                user, groups
+            )
+            if conflict["rule"].sudo().action == "block" and not conflict["mitigation"]
+        ]
 
     def unlink(self):
         # End the claims first: deleting must never leave groups unjustified.
@@ -178,9 +251,19 @@ class AccessGovernanceRoleAssignment(models.Model):
         return running
 
     def action_end(self):
-        ended = self._governance_end(note="manual_end")
-        self._governance_audit_assignments(self.browse(), ended)
+        """End assignments now (governance managers revoke access)."""
+        if not self.env.user.has_group("access_governance.group_governance_manager"):
+            raise AccessError(
+                _("Only Access Governance managers can end role assignments.")
+            )
+        ended = self._action_end_as_superuser()
+        self._governance_audit_assignments(self.browse(), ended.with_env(self.env))
         return True
+
+    def _action_end_as_superuser(self):
+        # sudo: managers may revoke (end) assignments but not create or edit
+        # them; ending only removes access, through the claims engine.
+        return self.sudo()._governance_end(note="manual_end")
 
     def _governance_audit_assignments(self, started, ended, event=None):
         entries = []
@@ -229,6 +312,86 @@ class AccessGovernanceRoleAssignment(models.Model):
         return self._governance_sync_job_roles_as_superuser(users)
 
     @api.model
+    def _governance_job_roles_self_check(self, user, new_roles):
+        """Refuse an HR user's change that would give their own user roles.
+
+        Job positions, departments and employee users are edited by HR
+        officers; the roles they map to are governance policy. Only the
+        superuser (install, crons) and governance administrators may cause
+        new roles for themselves through their own employee.
+        """
+        if (
+            not new_roles
+            or user.id != self.env.uid
+            or self.env.uid == SUPERUSER_ID
+            or self.env.user.has_group("access_governance.group_governance_admin")
+        ):
+            return
+        raise UserError(
+            _(
+                "You cannot change your own job position's access: this change "
+                "would assign you the roles %s. Ask another HR officer or an "
+                "Access Governance administrator.",
+                ", ".join(new_roles.mapped("name")),
+            )
+        )
+
+    @api.model
+    def _governance_job_roles_sod_skip(self, user, employees, roles):
+        """Roles mapped from the job that break a blocking SoD rule for
+        ``user``: they are not assigned; the refusal is logged, audited and
+        posted on the employee."""
+        Rule = self.env["access.governance.sod.rule"].sudo()
+        if not Rule.search_count([("action", "=", "block")], limit=1):
+            return roles.browse()
+        skipped = roles.browse()
+        accepted = self.env["res.groups"]
+        entries = []
+        for role in roles:
+            blocked = self._governance_blocking_conflicts(
+                user, accepted | role.group_ids
+            )
+            if not blocked:
+                accepted |= role.group_ids
+                continue
+            skipped |= role
+            employee = employees.filtered(lambda e, r=role: e.job_id in r.job_ids)[:1]
+            detail = Rule._sod_conflict_text(blocked[0])
+            _logger.warning(
+                "access_governance: job role %s not assigned to user #%s: "
+                "blocking SoD rule %s",
+                role.code,
+                user.id,
+                detail,
+            )
+            message = _(
+                "Role %(role)s mapped from the job position was not assigned to "
+                "%(user)s: it breaks the separation-of-duties rule %(detail)s",
+                role=role.name,
+                user=user.name,
+                detail=detail,
+            )
+            entries.append(
+                {
+                    "event": "sod_conflict",
+                    "user": user,
+                    "groups": role.group_ids,
+                    "record": employee or None,
+                    "description": message,
+                    "details": {
+                        "role": role.code,
+                        "rule": blocked[0]["rule"].sudo().name,
+                        "action": "block",
+                        "origin": "job",
+                    },
+                }
+            )
+            if employee:
+                employee.message_post(body=message, subtype_xmlid="mail.mt_note")
+        self.env["access.governance.audit"]._audit_log_batch(entries)
+        return skipped
+
+    @api.model
     def _governance_sync_job_roles_as_superuser(self, users):
         # sudo: the mapping from job positions to roles is policy configured
         # by governance administrators; the HR change that triggers it (a job,
@@ -255,7 +418,12 @@ class AccessGovernanceRoleAssignment(models.Model):
             user_employees = employees.filtered(lambda e, u=user: e.user_id == u)
             roles = Role._governance_roles_for_employees(user_employees)
             held = current.filtered(lambda a, u=user: a.user_id == u)
-            for role in roles - held.role_id:
+            new_roles = roles - held.role_id
+            self._governance_job_roles_self_check(user, new_roles)
+            new_roles -= self._governance_job_roles_sod_skip(
+                user, user_employees, new_roles
+            )
+            for role in new_roles:
                 employee = user_employees.filtered(
                     lambda e, r=role: e.job_id in r.job_ids
                 )[:1]

@@ -204,11 +204,32 @@ class TestRoleAccessRights(RoleCommon):
         manager_view = self.Assignment.with_user(self.user_auditor).search([])
         self.assertGreaterEqual(len(manager_view), 2)
 
-    def test_manager_assigns_admin_configures(self):
-        assignment = self.Assignment.with_user(self.user_manager).create(
+    def test_manager_ends_assignment_employee_cannot(self):
+        assignment = self.Assignment.with_user(self.user_admin_gov).create(
             {"user_id": self.user_employee.id, "role_id": self.role_mgr.id}
         )
         self.assertIn(self.group_c, self.held(self.user_employee))
+        with self.assertRaises(AccessError):
+            assignment.with_user(self.user_employee).action_end()
+        assignment.with_user(self.user_manager).action_end()
+        self.assertEqual(assignment.state, "ended")
+        self.assertNotIn(self.group_c, self.held(self.user_employee))
+
+    def test_admin_assigns_and_configures_manager_reads(self):
+        with self.assertRaises(AccessError):
+            self.Assignment.with_user(self.user_manager).create(
+                {"user_id": self.user_employee.id, "role_id": self.role_mgr.id}
+            )
+        assignment = self.Assignment.with_user(self.user_admin_gov).create(
+            {"user_id": self.user_employee.id, "role_id": self.role_mgr.id}
+        )
+        self.assertIn(self.group_c, self.held(self.user_employee))
+        self.assertEqual(
+            self.Assignment.with_user(self.user_manager).search(
+                [("id", "=", assignment.id)]
+            ),
+            assignment,
+        )
         with self.assertRaises(AccessError):
             assignment.with_user(self.user_manager).unlink()
         with self.assertRaises(AccessError):
