@@ -40,6 +40,9 @@ FINDING_STATES = [
     ("accepted", "Accepted"),
     ("resolved", "Resolved"),
 ]
+# What a governance manager edits on the form; everything else (state,
+# acceptance, resolution, the audit's facts) changes through the actions.
+MANAGER_FIELDS = {"accept_reason", "accept_until", "revoke_group_ids"}
 RESOLUTIONS = [
     ("not_seen", "No longer detected"),
     ("mitigated", "Mitigated"),
@@ -182,6 +185,34 @@ class AccessGovernanceFinding(models.Model):
                 raise ValidationError(
                     _("A finding must be accepted by someone other than its user.")
                 )
+
+    def write(self, vals):
+        if not self.env.su:
+            forbidden = set(vals) - MANAGER_FIELDS
+            if forbidden:
+                raise AccessError(
+                    _(
+                        "Findings change through their actions; you may only "
+                        "edit the reason, the end of an acceptance and the "
+                        "groups to revoke (not: %s).",
+                        ", ".join(sorted(forbidden)),
+                    )
+                )
+            if {"accept_reason", "accept_until"} & set(vals) and any(
+                finding.state != "open" for finding in self
+            ):
+                raise UserError(_("Only an open finding's acceptance can be edited."))
+            if "revoke_group_ids" in vals and any(
+                finding.state == "resolved" for finding in self
+            ):
+                raise UserError(_("A resolved finding cannot be changed."))
+        return super().write(vals)
+
+    def _finding_write_as_superuser(self, vals):
+        # sudo: state, acceptance and resolution fields are refused to direct
+        # writes (see write); the action_* methods check the caller, then
+        # record the change through this method.
+        return self.sudo().write(vals)
 
     # ------------------------------------------------------------------
     # Settings helpers
@@ -395,7 +426,7 @@ class AccessGovernanceFinding(models.Model):
             )
             if until < today:
                 raise UserError(_("The acceptance must end in the future."))
-            finding.write(
+            finding._finding_write_as_superuser(
                 {
                     "state": "accepted",
                     "accept_until": until,
@@ -409,7 +440,7 @@ class AccessGovernanceFinding(models.Model):
     def action_reopen(self):
         self._check_manager()
         accepted = self.filtered(lambda f: f.state == "accepted")
-        accepted.write({"state": "open"})
+        accepted._finding_write_as_superuser({"state": "open"})
         self._finding_audit(accepted, "finding_reopened")
         return True
 

@@ -3,7 +3,7 @@
 approved by someone other than the user, valid until its end date."""
 
 from odoo import _, api, fields, models
-from odoo.exceptions import ValidationError
+from odoo.exceptions import UserError, ValidationError
 
 
 class AccessGovernanceMitigation(models.Model):
@@ -84,8 +84,25 @@ class AccessGovernanceMitigation(models.Model):
                 f"{mitigation.user_id.name} / {mitigation.rule_id.name}"
             )
 
+    def _check_approval_vals(self, vals, users):
+        """Outside superuser code, whoever records a mitigation approves it,
+        and nobody approves a mitigation of their own conflict."""
+        if vals.get("approver_id") and vals["approver_id"] != self.env.uid:
+            raise UserError(
+                _("You can only record a mitigation that you approve yourself.")
+            )
+        if self.env.user in users:
+            raise UserError(_("You cannot approve a mitigation of your own access."))
+        return dict(vals, approver_id=self.env.uid)
+
     @api.model_create_multi
     def create(self, vals_list):
+        if not self.env.su:
+            Users = self.env["res.users"]
+            vals_list = [
+                self._check_approval_vals(vals, Users.browse(vals.get("user_id")))
+                for vals in vals_list
+            ]
         mitigations = super().create(vals_list)
         entries = []
         for mitigation in mitigations:
@@ -109,3 +126,13 @@ class AccessGovernanceMitigation(models.Model):
             )
         self.env["access.governance.audit"]._audit_log_batch(entries)
         return mitigations
+
+    def write(self, vals):
+        # Archiving only withdraws the mitigation: no new approval needed.
+        withdraw = set(vals) == {"active"} and not vals["active"]
+        if not self.env.su and not withdraw:
+            users = self.user_id
+            if vals.get("user_id"):
+                users = self.env["res.users"].browse(vals["user_id"])
+            vals = self._check_approval_vals(vals, users)
+        return super().write(vals)

@@ -279,7 +279,18 @@ class AccessGovernanceReview(models.Model):
             domain.append(("employee_ids.department_id", "in", self.department_ids.ids))
         if self.company_ids:
             domain.append(("company_ids", "in", self.company_ids.ids))
-        domain = expression.AND([domain, self._review_parse_domain()])
+        user_domain = self._review_parse_domain()
+        if user_domain:
+            # The campaign's own filter runs with the caller's rights: it
+            # must not search fields or users the manager may not read.
+            allowed = self.env["res.users"].search(user_domain)
+            domain = expression.AND([domain, [("id", "in", allowed.ids)]])
+        return self._review_users_as_superuser(domain)
+
+    def _review_users_as_superuser(self, domain):
+        # sudo: the scope fields (departments, companies) read employees and
+        # users of every company; ``domain`` holds no caller-supplied
+        # condition (the users filter was searched in the caller's env).
         return self.env["res.users"].sudo().search(domain)
 
     def _review_groups(self):

@@ -13,6 +13,9 @@ _logger = logging.getLogger(__name__)
 DECISIONS = [("keep", "Keep"), ("revoke", "Revoke")]
 # What a reviewer who is not a governance manager may change on a line.
 REVIEWER_FIELDS = {"decision", "comment"}
+# What a governance manager may change on a line; the outcome (decided by,
+# applied, claims, decided by default...) is written by the code only.
+MANAGER_FIELDS = REVIEWER_FIELDS | {"reviewer_id"}
 
 
 class AccessGovernanceReviewLine(models.Model):
@@ -106,10 +109,15 @@ class AccessGovernanceReviewLine(models.Model):
                 raise ValidationError(_("A review line is about a group or a role."))
 
     def write(self, vals):
-        if not self.env.su and not self.env.user.has_group(
-            "access_governance.group_governance_manager"
-        ):
-            self._review_check_reviewer(vals)
+        if not self.env.su:
+            if self.env.user.has_group("access_governance.group_governance_manager"):
+                self._review_check_manager_write(vals)
+            else:
+                self._review_check_reviewer(vals)
+            if "decision" in vals and any(
+                line.user_id == self.env.user for line in self
+            ):
+                raise UserError(_("You cannot decide on your own access."))
         if "decision" in vals:
             if any(line.review_id.state != "in_progress" for line in self):
                 raise UserError(_("Decisions are taken while the campaign runs."))
@@ -121,6 +129,18 @@ class AccessGovernanceReviewLine(models.Model):
                 date_decided=fields.Datetime.now() if vals["decision"] else False,
             )
         return super().write(vals)
+
+    def _review_check_manager_write(self, vals):
+        """A manager decides, comments and reassigns; never to the user."""
+        if set(vals) - MANAGER_FIELDS:
+            raise AccessError(
+                _("Managers may only decide, comment and reassign review lines.")
+            )
+        if vals.get("reviewer_id") and any(
+            line.user_id.id == vals["reviewer_id"] for line in self
+        ):
+            # ValidationError, like _check_reviewer: refused before writing.
+            raise ValidationError(_("Nobody can review their own access."))
 
     def _review_check_reviewer(self, vals):
         """A reviewer decides and comments on their own lines, nothing else."""

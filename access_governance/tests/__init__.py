@@ -11,3 +11,6 @@ from . import test_reviews
 from . import test_evidence
 from . import test_findings
 from . import test_audits
+from . import test_lifecycle_security
+from . import test_findings_reviews_security
+from . import test_grants_security
