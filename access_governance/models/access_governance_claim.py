@@ -378,15 +378,29 @@ class AccessGovernanceClaim(models.Model):
             keep = set()
             for gid in (held | to_add[uid]) - cand:
                 keep |= implied(gid)
-            add, remove = to_add[uid] - held, cand - keep
+            # The engine adds the implied closure itself (Odoo would re-link
+            # it with one write per distinct set of groups, i.e. per user).
+            add = set(to_add[uid])
+            for gid in to_add[uid]:
+                add |= implied(gid)
+            add, remove = add - held, cand - keep
             if add or remove:
                 diffs[(frozenset(add), frozenset(remove))].append(uid)
         return diffs
 
     @api.model
     def _claims_write_diffs(self, diffs):
-        """Apply {(add, remove): [uid]} with one write per distinct diff."""
-        Users = self.env["res.users"].sudo().with_context(active_test=False)
+        """Apply {(add, remove): [uid]} with one write per distinct diff.
+
+        ``add`` already holds the implied closure, so Odoo's own re-linking
+        of implied groups (one write per distinct set of held groups) is
+        skipped with its ``no_add_implied_groups`` context key.
+        """
+        Users = (
+            self.env["res.users"]
+            .sudo()
+            .with_context(active_test=False, no_add_implied_groups=True)
+        )
         token = ENGINE_WRITING.set(True)
         try:
             for (add, remove), uids in diffs.items():
