@@ -10,7 +10,30 @@ AG_PYTHON="${AG_PYTHON:-python3}"
 # Addon under test/served, and the addons path that contains it.
 # Odoo appends its own odoo/addons directory to the addons path by itself.
 AG_MODULE="${AG_MODULE:-access_governance}"
-AG_ADDONS_PATH="${AG_ADDONS_PATH:-$AG_ROOT}"
+# Odoo installed from a git checkout of its source (Odoo's documented layout)
+# keeps the stock apps (web, mail, hr, sale...) in addons/ beside the odoo/
+# package, not inside odoo/addons: add that folder when it exists.
+ag_stock_addons() {
+  (cd / && "$AG_PYTHON" - 2>/dev/null <<'PY'
+import os
+
+import odoo
+
+root = os.path.dirname(os.path.dirname(os.path.abspath(odoo.__file__)))
+path = os.path.join(root, "addons")
+if os.path.isfile(os.path.join(path, "web", "__manifest__.py")):
+    print(path)
+PY
+  ) || true
+}
+if [ -z "${AG_ADDONS_PATH:-}" ]; then
+  AG_ADDONS_PATH="$AG_ROOT"
+  _ag_stock="$(ag_stock_addons)"
+  if [ -n "$_ag_stock" ]; then
+    AG_ADDONS_PATH="$AG_ROOT,$_ag_stock"
+  fi
+  unset _ag_stock
+fi
 AG_LOCAL="${AG_LOCAL:-$AG_ROOT/.local}"
 
 # Throwaway PostgreSQL cluster (scripts/pg.sh). Ignored when AG_DB_HOST is set.

@@ -1,3 +1,4 @@
+from . import access_governance_guarded
 from . import access_governance_audit
 from . import access_governance_claim
 from . import res_groups

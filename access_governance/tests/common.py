@@ -82,19 +82,21 @@ class AccessGovernanceCommon(TransactionCase):
         )
 
     def last_audit_sequence(self):
-        """Sequence of the last audit entry written (the chain head)."""
+        """A mark of the audit trail's current end, for :meth:`audit_since`.
+
+        The id of the last entry written: entries get their sequence number
+        when sealed, which may be after the transaction that wrote them.
+        """
         self.env.flush_all()
-        self.env.cr.execute(
-            "SELECT last_sequence FROM access_governance_audit_head WHERE id = 1"
-        )
+        self.env.cr.execute("SELECT COALESCE(MAX(id), 0) FROM access_governance_audit")
         return self.env.cr.fetchone()[0]
 
-    def audit_since(self, sequence, event=None):
-        """Audit entries written after ``sequence``, oldest first."""
-        domain = [("sequence", ">", sequence)]
+    def audit_since(self, mark, event=None):
+        """Audit entries written after ``mark``, oldest first."""
+        domain = [("id", ">", mark)]
         if event:
             domain.append(("event", "=", event))
-        return self.Audit.sudo().search(domain, order="sequence")
+        return self.Audit.sudo().search(domain, order="id")
 
     def groups_of(self, user):
         """The groups a user holds, read from the database."""
