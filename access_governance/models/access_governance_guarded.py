@@ -131,13 +131,10 @@ class AccessGovernanceGuarded(models.AbstractModel):
             for key, value in self.env.context.items()
             if not key.startswith("default_")
         }
+        # The whole context is replaced on purpose: default_* keys removed.
+        records = self.sudo().with_context(context)  # pylint: disable=W8121
         with trusted():
-            # The whole context is replaced on purpose: default_* keys removed.
-            return (
-                self.sudo()
-                .with_context(context)  # pylint: disable=context-overridden
-                .create(vals_list)
-            )
+            return records.create(vals_list)
 
     # ------------------------------------------------------------------
     # ORM guards
