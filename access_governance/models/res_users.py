@@ -1,9 +1,18 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
-from odoo import _, api, fields, models
+from odoo import SUPERUSER_ID, _, api, fields, models
+from odoo.exceptions import AccessError, UserError
 
 from odoo.addons.base.models.res_users import is_reified_group
 
 from .access_governance_claim import ENGINE_WRITING
+
+# Holding one of these makes a user an administrator: acting on their access
+# (removing groups, deactivating) is for Settings administrators only.
+ADMIN_GROUP_XMLIDS = (
+    "base.group_system",
+    "base.group_erp_manager",
+    "access_governance.group_governance_admin",
+)
 
 
 def _changes_groups(vals):
@@ -60,6 +69,93 @@ class ResUsers(models.Model):
         res = super().write(vals)
         Claim._claims_capture_changes(before)
         return res
+
+    # ------------------------------------------------------------------
+    # Acting on a person's access
+    # ------------------------------------------------------------------
+    def _governance_is_admin(self):
+        """Whether this user administers the database or governance."""
+        self.ensure_one()
+        return any(self._has_group(xmlid) for xmlid in ADMIN_GROUP_XMLIDS)
+
+    def _governance_check_can_act_on(self, groups=None, deactivate=False, actor=None):
+        """Raise unless ``actor`` (the current user by default) may remove
+        ``groups`` from, or deactivate, every user of ``self``.
+
+        The one rule every remediation path uses (findings, review
+        revocations, offboarding, revoking a grant):
+
+        * nobody acts on their own access;
+        * acting on an administrator (Settings, Access Rights or governance
+          administrator) is for Settings administrators only;
+        * the superuser is never acted on;
+        * the last active Settings administrator never loses Settings
+          (neither by losing the group, nor a group implying it, nor by
+          being deactivated).
+        """
+        actor = actor or self.env.user
+        groups = groups or self.env["res.groups"]
+        system = self.env.ref("base.group_system")
+        actor_is_system = actor._is_superuser() or actor._has_group("base.group_system")
+        for user in self:
+            if user.id == SUPERUSER_ID:
+                raise UserError(_("The superuser (OdooBot) is never changed here."))
+            if user == actor:
+                raise AccessError(
+                    _(
+                        "You cannot act on your own access: another person must "
+                        "decide about %s.",
+                        user.name,
+                    )
+                )
+            if user._governance_is_admin() and not actor_is_system:
+                raise AccessError(
+                    _(
+                        "%s is an administrator: only a Settings administrator "
+                        "can change their access.",
+                        user.name,
+                    )
+                )
+        loses_system = self.filtered(
+            lambda u: (
+                u.active
+                and system in u.groups_id
+                and (deactivate or (groups | groups.trans_implied_ids) & system)
+            )
+        )
+        if loses_system:
+            remaining = self._governance_active_system_admins() - loses_system
+            if not remaining:
+                raise UserError(
+                    _(
+                        "%s would leave the database without an active Settings "
+                        "administrator: make someone else administrator first.",
+                        ", ".join(loses_system.mapped("name")),
+                    )
+                )
+        return True
+
+    @api.model
+    def _governance_active_system_admins(self):
+        """Active internal Settings administrators, superuser excluded."""
+        return self._governance_active_system_admins_as_superuser()
+
+    @api.model
+    def _governance_active_system_admins_as_superuser(self):
+        # sudo: counting administrators must include those the caller may not
+        # read (multi-company rules); only the count is used.
+        system = self.env.ref("base.group_system")
+        return (
+            self.env["res.users"]
+            .sudo()
+            .search(
+                [
+                    ("id", "!=", SUPERUSER_ID),
+                    ("groups_id", "in", system.id),
+                    ("share", "=", False),
+                ]
+            )
+        )
 
     def action_governance_claims(self):
         self.ensure_one()
