@@ -427,7 +427,7 @@ class AccessGovernanceAudit(models.Model):
         included); copy() is refused by the create guard above."""
         raise AccessError(_("The audit trail is append-only: %s.", what))
 
-    @api.depends("sequence", "event")
+    @api.depends("sequence", "event", "hash")
     def _compute_display_name(self):
         labels = dict(self._fields["event"]._description_selection(self.env))
         for entry in self:
@@ -467,7 +467,8 @@ class AccessGovernanceAudit(models.Model):
 
     @api.model
     def _audit_log_batch(self, entries):
-        """Append entries to the chain, in order, in one transaction.
+        """Append entries to the trail, in order, in one transaction; they
+        are sealed into the hash chain once it has committed.
 
         Each entry is a dict with ``event`` and optionally ``user`` (res.users
         record the entry is about), ``groups`` (res.groups records),
