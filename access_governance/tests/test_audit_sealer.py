@@ -45,7 +45,18 @@ class TestAuditSealer(BaseCase):
         with cls.environment() as env:
             Audit = env[AUDIT]
             if Audit._audit_pending_status()["pending"]:
-                raise AssertionError("audit entries left unsealed before the tests")
+                # The sealer waits for every older writing transaction of the
+                # PostgreSQL cluster, whatever its database.
+                env.cr.execute(
+                    "SELECT datname, pid FROM pg_stat_activity "
+                    "WHERE backend_xid IS NOT NULL AND pid <> pg_backend_pid()"
+                )
+                raise AssertionError(
+                    "Audit entries cannot be sealed before these tests: a "
+                    "transaction holds them back (database, pid): "
+                    f"{env.cr.fetchall()}. Run them on a cluster no other "
+                    "test run uses."
+                )
             cls.class_mark = cls.max_audit_id(env)
             cls.class_head = Audit._audit_head()
         cls.addClassCleanup(cls.restore_audit_trail)
