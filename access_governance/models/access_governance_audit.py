@@ -86,6 +86,9 @@ SEAL_BATCH = 1000
 # bulk change does not keep its request busy long after its commit (sealing
 # costs about 3 ms per entry); the scheduled action seals whatever is left.
 SEAL_PASSES_AFTER_COMMIT = 2
+# Passes of any other run (scheduled action, verification): bounded too, so
+# that a run ends even while entries keep coming.
+SEAL_MAX_PASSES = 100
 # A sealer never waits long for a row lock (an entry being nulled by a user
 # deletion, the head locked by a tamperer): it gives up and a later run
 # seals the entry.
@@ -560,7 +563,7 @@ class AccessGovernanceAudit(models.Model):
     # The sealer works on cursors of its own with SQL only (no environment),
     # so that it can run anywhere, after any commit, in any thread.
     @api.model
-    def _audit_seal(self, batch_size=SEAL_BATCH, max_passes=None):
+    def _audit_seal(self, batch_size=SEAL_BATCH, max_passes=SEAL_MAX_PASSES):
         """Seal every entry that can be sealed now, in a cursor of its own.
 
         Each pass is one READ COMMITTED transaction holding the sealer's
@@ -598,7 +601,7 @@ class AccessGovernanceAudit(models.Model):
                 cr.commit()  # pylint: disable=invalid-commit
                 total += sealed
                 passes += 1
-                if not sealed or (max_passes and passes >= max_passes):
+                if not sealed or passes >= max_passes:
                     break
         return {"sealed": total, "skipped": False}
 
