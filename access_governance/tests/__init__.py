@@ -1,4 +1,5 @@
 from . import test_audit_trail
+from . import test_audit_sealer
 from . import test_claims_engine
 from . import test_group_governance
 from . import test_security

@@ -1,6 +1,7 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 from odoo.fields import Command
 from odoo.tests.common import TransactionCase
+from odoo.tools import SQL
 
 from odoo.addons.mail.tests.common import mail_new_test_user
 
@@ -90,6 +91,54 @@ class AccessGovernanceCommon(TransactionCase):
         self.env.flush_all()
         self.env.cr.execute("SELECT COALESCE(MAX(id), 0) FROM access_governance_audit")
         return self.env.cr.fetchone()[0]
+
+    def seal_audit(self):
+        """Seal the entries this test wrote, as the sealer would once they
+        committed, and return them.
+
+        A test never commits, so the sealer (which seals only entries of
+        finished transactions) never sees its entries, and the trigger refuses
+        to seal them in the transaction that wrote them. This seals them in
+        the test's transaction with the protection triggers disabled, as a
+        database owner can, and enables them again; all of it is rolled back
+        with the test. The chaining is the sealer's own code.
+        """
+        Audit = self.env["access.governance.audit"]
+        self.env.flush_all()
+        cr = self.env.cr
+        triggers = [
+            ("access_governance_audit", "access_governance_audit_no_change"),
+            ("access_governance_audit_head", "access_governance_audit_head_guard"),
+        ]
+        for table, trigger in triggers:
+            cr.execute(
+                SQL(
+                    "ALTER TABLE %s DISABLE TRIGGER %s",
+                    SQL.identifier(table),
+                    SQL.identifier(trigger),
+                )
+            )
+        seals = Audit._audit_seal_compute(
+            Audit._audit_head(),
+            Audit._audit_seal_candidates(cr, finished_only=False),
+        )
+        Audit._audit_seal_write(cr, seals)
+        if seals:
+            cr.execute(
+                "UPDATE access_governance_audit_head "
+                "SET last_sequence = %s, last_hash = %s WHERE id = 1",
+                [seals[-1][1], seals[-1][3]],
+            )
+        for table, trigger in triggers:
+            cr.execute(
+                SQL(
+                    "ALTER TABLE %s ENABLE TRIGGER %s",
+                    SQL.identifier(table),
+                    SQL.identifier(trigger),
+                )
+            )
+        self.env.invalidate_all()
+        return Audit.sudo().browse([seal[0] for seal in seals])
 
     def audit_since(self, mark, event=None):
         """Audit entries written after ``mark``, oldest first."""

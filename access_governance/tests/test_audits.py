@@ -225,6 +225,8 @@ class TestAudits(AccessGovernanceCommon):
         self.group_b.with_user(self.user_system).write(
             {"users": [Command.link(self.user_employee2.id)]}
         )
+        # The audit reads the sealed trail, in sequence order.
+        self.seal_audit()
         self.Finding._audit_out_of_band_change()
         finding = self.findings("out_of_band_change", self.user_employee)
         self.assertEqual(finding.group_ids, self.group_a)
@@ -241,6 +243,7 @@ class TestAudits(AccessGovernanceCommon):
         self.group_a.with_user(self.user_system).write(
             {"users": [Command.unlink(self.user_employee.id)]}
         )
+        self.seal_audit()
         self.Finding._audit_out_of_band_change()
         self.assertEqual(finding.state, "resolved")
 
