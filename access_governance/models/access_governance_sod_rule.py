@@ -22,8 +22,11 @@ SOD_ACTIONS = [
 class AccessGovernanceSodRule(models.Model):
     _name = "access.governance.sod.rule"
     _description = "Access Governance Separation-of-Duties Rule"
-    _inherit = "mail.thread"
+    _inherit = ["mail.thread", "access.governance.guarded"]
     _order = "sequence, name"
+
+    # Set by loading the shipped rules only.
+    _governance_protected_fields = frozenset({"default_loaded"})
 
     name = fields.Char(required=True, translate=True, tracking=True)
     sequence = fields.Integer(default=10)
@@ -194,7 +197,7 @@ class AccessGovernanceSodRule(models.Model):
                         )
                 sides.append(groups)
             if sides[0] and sides[1] and not sides[0] & sides[1]:
-                rule.write(
+                rule._governance_write(
                     {
                         "group_a_ids": [fields.Command.set(sides[0].ids)],
                         "group_b_ids": [fields.Command.set(sides[1].ids)],
