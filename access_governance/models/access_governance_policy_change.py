@@ -121,6 +121,8 @@ class AccessGovernancePolicyChange(models.Model):
         self.ensure_one()
         return self.state in ("applied", "rejected")
 
+    @api.depends("state")
+    @api.depends_context("uid")
     def _compute_can_decide(self):
         for change in self:
             change.can_decide = change.state == "submitted" and not (
@@ -319,7 +321,7 @@ class AccessGovernancePolicyChange(models.Model):
                 "message": message,
             },
         )
-        if record and "message_post" in record:
+        if record and "message_ids" in record._fields:
             record.sudo().message_post(
                 body=Markup("<p>%s</p>") % message, subtype_xmlid="mail.mt_note"
             )

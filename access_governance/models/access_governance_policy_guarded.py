@@ -126,12 +126,19 @@ class AccessGovernancePolicyGuarded(models.AbstractModel):
         """The ids an x2many holds after ``commands``. Creating or editing
         the related records from here is refused: edit them on their own."""
         ids = set(self._governance_policy_value(name))
+        # The ORM's shorthands (fields.X2many.write_batch): records, a tuple
+        # or a list of ids replace the value; False clears it.
         if isinstance(commands, models.BaseModel):
             return set(commands.ids)
+        if isinstance(commands, tuple) or (
+            isinstance(commands, list)
+            and commands
+            and not isinstance(commands[0], (tuple, list))
+        ):
+            return set(commands)
         for command in commands or ():
-            if isinstance(command, int):
-                ids.add(command)
-                continue
+            if not isinstance(command, (tuple, list)) or not command:
+                raise UserError(_("Unexpected value for %s.", name))
             code = command[0]
             if code == Command.LINK:
                 ids.add(command[1])

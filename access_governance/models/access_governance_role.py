@@ -185,6 +185,13 @@ class AccessGovernanceRole(models.Model):
             self._governance_remap_jobs(old_jobs | self.job_ids)
         return res
 
+    @api.model
+    def _governance_check_admin(self):
+        if not self.env.user.has_group("access_governance.group_governance_admin"):
+            raise AccessError(
+                _("Only Access Governance administrators configure roles.")
+            )
+
     def _governance_check_admin_groups(self):
         """Roles bundling an administrator group are configured by Settings
         administrators only."""
@@ -337,6 +344,7 @@ class AccessGovernanceRole(models.Model):
 
     @api.model
     def action_create_role_templates(self):
+        self._governance_check_admin()
         created = self._create_role_templates()
         message = (
             _("Created: %s.", ", ".join(created.mapped("name")))
@@ -370,10 +378,7 @@ class AccessGovernanceRole(models.Model):
     @api.model
     def _action_create_from_user(self, user):
         """Create a role bundling ``user``'s explicit governed groups."""
-        if not self.env.user.has_group("access_governance.group_governance_admin"):
-            raise AccessError(
-                _("Only Access Governance administrators can create roles.")
-            )
+        self._governance_check_admin()
         Claim = self.env["access.governance.claim"]
         governed, implied = Claim._claims_group_data()
         held = Claim._claims_current_groups({user.id})[user.id]
@@ -419,6 +424,10 @@ class AccessGovernanceRole(models.Model):
     def action_compare(self):
         """Users who hold every group of the role without holding the role."""
         self.ensure_one()
+        if not self.env.user.has_group("access_governance.group_governance_auditor"):
+            raise AccessError(
+                _("Only Access Governance auditors compare who holds what.")
+            )
         users = self.env["res.users"].search([("share", "=", False)])
         for group in self.group_ids:
             users = users.filtered(lambda u, g=group: g in u.groups_id)

@@ -6,7 +6,7 @@ implied closure), on the access a user holds or would hold after a grant."""
 import logging
 
 from odoo import _, api, fields, models
-from odoo.exceptions import ValidationError
+from odoo.exceptions import AccessError, ValidationError
 
 from .res_groups import RISK_LEVELS
 
@@ -211,5 +211,9 @@ class AccessGovernanceSodRule(models.Model):
         return loaded
 
     def action_load_default_rules(self):
+        if not self.env.user.has_group("access_governance.group_governance_admin"):
+            raise AccessError(
+                _("Only Access Governance administrators load the shipped rules.")
+            )
         self._sod_load_default_rules()
         return True
