@@ -72,6 +72,7 @@ class AccessGovernancePolicyGuarded(models.AbstractModel):
     def action_governance_pending_changes(self):
         """The policy changes of this record awaiting approval."""
         self.ensure_one()
+        self.env["access.governance.policy.change"].check_access("read")
         action = self.env["ir.actions.act_window"]._for_xml_id(
             "access_governance.access_governance_policy_change_action"
         )

@@ -278,6 +278,7 @@ class AccessGovernanceReview(models.Model):
 
     def action_open_lines(self):
         self.ensure_one()
+        self.check_access("read")
         action = self.env["ir.actions.act_window"]._for_xml_id(
             "access_governance.access_governance_review_line_action"
         )
