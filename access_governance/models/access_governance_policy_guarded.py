@@ -27,7 +27,7 @@ policy change's own application (:func:`trusted`) write directly.
 """
 
 from odoo import _, api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 from odoo.fields import Command
 
 from .access_governance_guarded import is_trusted, trusted
@@ -220,6 +220,24 @@ class AccessGovernancePolicyGuarded(models.AbstractModel):
         self.ensure_one()
         return False
 
+    def _governance_policy_check_admin_groups(self):
+        """Records (with ``group_ids``) bundling an administrator group are
+        configured by Settings administrators only."""
+        if self._governance_policy_bypass() or self.env.user.has_group(
+            "base.group_system"
+        ):
+            return
+        admin = self.filtered(lambda rec: rec.group_ids._governance_implies_admin())
+        if admin:
+            raise AccessError(
+                _(
+                    "%(records)s: includes an administrator group (Settings, "
+                    "Access Rights or Access Governance administrator); only a "
+                    "Settings administrator can configure it.",
+                    records=", ".join(admin.mapped("display_name")),
+                )
+            )
+
     # ------------------------------------------------------------------
     # Write paths
     # ------------------------------------------------------------------
@@ -256,17 +274,29 @@ class AccessGovernancePolicyGuarded(models.AbstractModel):
         creation values: ([vals to create], [vals to write afterwards])."""
         if self._governance_policy_bypass():
             return vals_list, [{} for _vals in vals_list]
+        names = self._governance_policy_create_fields
         to_create, later = [], []
         for vals in vals_list:
             keep = dict(vals)
-            after = {
-                name: keep.pop(name)
-                for name in self._governance_policy_create_fields
-                if name in keep
-            }
+            after = {name: keep.pop(name) for name in names if name in keep}
+            # A default (context default_* key, user default) is a value
+            # given at creation too: it goes the same way.
+            missing = [name for name in names if name not in vals]
+            for name, value in self.default_get(missing).items():
+                if value:
+                    after[name] = value
+                    keep[name] = self._governance_policy_neutral(name)
             to_create.append(keep)
             later.append(after)
         return to_create, later
+
+    @api.model
+    def _governance_policy_neutral(self, name):
+        """The value that gives nothing, to create with."""
+        field = self._fields[name]
+        if field.type in ("many2many", "one2many"):
+            return [Command.clear()]
+        return False
 
     def _governance_policy_write_later(self, later):
         """Write, record by record, what creation left for later."""

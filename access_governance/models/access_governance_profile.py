@@ -3,7 +3,7 @@
 limited time, with its risk level, durations and approvers."""
 
 from odoo import _, api, fields, models
-from odoo.exceptions import AccessError, ValidationError
+from odoo.exceptions import ValidationError
 
 from .res_groups import RISK_LEVELS, RISK_ORDER
 
@@ -220,19 +220,7 @@ class AccessGovernanceProfile(models.Model):
     def create(self, vals_list):
         vals_list, later = self._governance_policy_split_create(vals_list)
         profiles = super().create(vals_list)
-        if not self._governance_policy_bypass() and not self.env.user.has_group(
-            "base.group_system"
-        ):
-            admin = profiles.filtered(lambda p: p.group_ids._governance_implies_admin())
-            if admin:
-                raise AccessError(
-                    _(
-                        "%s grants an administrator group (Settings, Access "
-                        "Rights or Access Governance administrator): only a "
-                        "Settings administrator can configure it.",
-                        ", ".join(admin.mapped("name")),
-                    )
-                )
+        profiles._governance_policy_check_admin_groups()
         profiles._governance_policy_write_later(later)
         return profiles
 

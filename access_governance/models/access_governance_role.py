@@ -163,7 +163,7 @@ class AccessGovernanceRole(models.Model):
     def create(self, vals_list):
         vals_list, later = self._governance_policy_split_create(vals_list)
         roles = super().create(vals_list)
-        roles._governance_check_admin_groups()
+        roles._governance_policy_check_admin_groups()
         roles._governance_policy_write_later(later)
         mapped = roles.filtered("job_ids")
         if mapped:
@@ -190,24 +190,6 @@ class AccessGovernanceRole(models.Model):
         if not self.env.user.has_group("access_governance.group_governance_admin"):
             raise AccessError(
                 _("Only Access Governance administrators configure roles.")
-            )
-
-    def _governance_check_admin_groups(self):
-        """Roles bundling an administrator group are configured by Settings
-        administrators only."""
-        if self._governance_policy_bypass() or self.env.user.has_group(
-            "base.group_system"
-        ):
-            return
-        admin = self.filtered(lambda role: role.group_ids._governance_implies_admin())
-        if admin:
-            raise AccessError(
-                _(
-                    "%s bundles an administrator group (Settings, Access Rights "
-                    "or Access Governance administrator): only a Settings "
-                    "administrator can configure it.",
-                    ", ".join(admin.mapped("name")),
-                )
             )
 
     # ------------------------------------------------------------------

@@ -1,5 +1,4 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
-import shutil
 from datetime import datetime
 
 from freezegun import freeze_time
@@ -184,9 +183,5 @@ class TestEvidence(AccessGovernanceCommon):
         self.assertIn("Emma Employee", html)
         self.assertIn("No longer needed", html)
         self.assertIn("Removed.", html)
-        if shutil.which("wkhtmltopdf"):
-            # Tests render HTML unless PDF rendering is forced.
-            pdf = Report.with_context(force_report_rendering=True)._render_qweb_pdf(
-                report, review.ids
-            )[0]
-            self.assertTrue(pdf.startswith(b"%PDF"))
+        # Odoo renders reports as HTML under tests (a PDF would have
+        # wkhtmltopdf fetch assets from this very server mid-transaction).

@@ -341,6 +341,12 @@ class TestFourEyes(TrustCommon):
             }
         )
         self.assertFalse(profile.auto_approve, "switched on by a policy change")
+        # A context default is a value given at creation too.
+        by_default = Profile.with_context(default_break_glass=True).create(
+            {"name": "AG Door", "group_ids": [self.group_c.id], "max_duration_hours": 2}
+        )
+        self.assertFalse(by_default.break_glass)
+        self.assertTrue(self.pending_changes(by_default))
         self.assertEqual(profile.approvals_required, 2, "a new profile as given")
         self.approve_pending(profile, self.user_admin_gov2)
         self.assertTrue(profile.auto_approve)
