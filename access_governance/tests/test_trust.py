@@ -343,7 +343,11 @@ class TestFourEyes(TrustCommon):
         self.assertFalse(profile.auto_approve, "switched on by a policy change")
         # A context default is a value given at creation too.
         by_default = Profile.with_context(default_break_glass=True).create(
-            {"name": "AG Door", "group_ids": [self.group_c.id], "max_duration_hours": 2}
+            {
+                "name": "AG Door",
+                "group_ids": [self.group_c.id],
+                "max_duration_hours": 12,
+            }
         )
         self.assertFalse(by_default.break_glass)
         self.assertTrue(self.pending_changes(by_default))
