@@ -738,30 +738,10 @@ class TrustMatrixCase(AccessGovernanceCommon, HttpCase):
         kwargs = dict(kwargs or {})
         if context is not None:
             kwargs["context"] = context
-        payload = json.dumps(
-            {
-                "id": 0,
-                "jsonrpc": "2.0",
-                "method": "call",
-                "params": {
-                    "model": model,
-                    "method": method,
-                    "args": list(args),
-                    "kwargs": kwargs,
-                },
-            },
-            default=_json,
-        )
         self.env.flush_all()
-        self.opener = self.openers[persona]
         savepoint = self.cr.savepoint(flush=False)
         try:
-            response = self.url_open(
-                "/web/dataset/call_kw",
-                data=payload,
-                headers={"Content-Type": "application/json"},
-            )
-            outcome = self._rpc_outcome(method, response.json())
+            outcome = self._rpc_raw(persona, model, method, list(args), kwargs)
             if verify and outcome.allowed:
                 self.env.invalidate_all()
                 outcome.violation = verify(outcome) or ""
@@ -1023,7 +1003,8 @@ class TrustMatrixCase(AccessGovernanceCommon, HttpCase):
             savepoint.close(rollback=True)
             self.env.invalidate_all()
 
-    def _rpc_raw(self, persona, model, method, args):
+    def _rpc_raw(self, persona, model, method, args, kwargs=None):
+        """One JSON-RPC call as ``persona`` (no savepoint of its own)."""
         payload = json.dumps(
             {
                 "id": 0,
@@ -1033,7 +1014,7 @@ class TrustMatrixCase(AccessGovernanceCommon, HttpCase):
                     "model": model,
                     "method": method,
                     "args": args,
-                    "kwargs": {},
+                    "kwargs": kwargs or {},
                 },
             },
             default=_json,
