@@ -1,4 +1,5 @@
 from . import access_governance_guarded
+from . import access_governance_policy_guarded
 from . import access_governance_audit
 from . import access_governance_claim
 from . import res_groups
@@ -19,3 +20,4 @@ from . import access_governance_review
 from . import access_governance_review_line
 from . import access_governance_personal_data_access
 from . import access_governance_finding
+from . import access_governance_policy_change

@@ -44,6 +44,7 @@ CLAIM_KINDS = [
 class AccessGovernanceClaim(models.Model):
     _name = "access.governance.claim"
     _description = "Access Governance Claim"
+    _inherit = ["access.governance.guarded"]
     _order = "user_id, group_id, date_start desc, id desc"
 
     user_id = fields.Many2one(
@@ -75,6 +76,20 @@ class AccessGovernanceClaim(models.Model):
     ended_by_id = fields.Many2one("res.users", readonly=True, ondelete="set null")
     note = fields.Char(readonly=True)
     group_risk = fields.Selection(related="group_id.governance_risk")
+
+    @api.model
+    def _governance_protected(self):
+        # Claims are written by the engine only: every stored field.
+        return {
+            name
+            for name, field in self._fields.items()
+            if field.store and name not in models.MAGIC_COLUMNS
+        } | super()._governance_protected()
+
+    def _governance_is_evidence(self):
+        """An ended claim is the evidence of why a group was held."""
+        self.ensure_one()
+        return not self.active
 
     def init(self):
         # One active claim per (user, group, kind, source): starting the same
@@ -291,10 +306,10 @@ class AccessGovernanceClaim(models.Model):
         now = fields.Datetime.now()
         # 1. New claims (identical active ones are kept, not duplicated).
         new_vals = self._claims_new_values(start, current, active, now, note)
-        started = Claim.create(new_vals) if new_vals else Claim.browse()
+        started = Claim._governance_create(new_vals) if new_vals else Claim.browse()
         # 2. End claims.
         if end:
-            end.write(
+            end._governance_write(
                 {
                     "active": False,
                     "date_end": now,
@@ -480,7 +495,7 @@ class AccessGovernanceClaim(models.Model):
         claims = self.sudo().search(
             [("group_id", "in", groups.ids), ("active", "=", True)]
         )
-        claims.write(
+        claims._governance_write(
             {
                 "active": False,
                 "date_end": fields.Datetime.now(),
@@ -552,9 +567,9 @@ class AccessGovernanceClaim(models.Model):
                 )
             if gained or lost:
                 changes[uid] = (gained, lost, overridden, (new - old) & governed)
-        claims = Claim.create(new_vals) if new_vals else Claim.browse()
+        claims = Claim._governance_create(new_vals) if new_vals else Claim.browse()
         if to_end_ids:
-            Claim.browse(to_end_ids).write(
+            Claim.browse(to_end_ids)._governance_write(
                 {"active": False, "date_end": now, "ended_by_id": actor, "note": origin}
             )
         self._claims_audit_capture(changes, origin)

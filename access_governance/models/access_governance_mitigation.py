@@ -3,24 +3,29 @@
 approved by someone other than the user, valid until its end date."""
 
 from odoo import _, api, fields, models
-from odoo.exceptions import UserError, ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
+
+from .access_governance_guarded import is_trusted
 
 
 class AccessGovernanceMitigation(models.Model):
+    """Evidence from its creation: never changed nor deleted; withdrawn by
+    archiving; a new control is a new mitigation."""
+
     _name = "access.governance.mitigation"
     _description = "Access Governance SoD Mitigation"
-    _inherit = "mail.thread"
+    _inherit = ["mail.thread", "access.governance.guarded"]
     _order = "date_end, id desc"
 
     user_id = fields.Many2one(
-        "res.users", required=True, index=True, ondelete="cascade", tracking=True
+        "res.users", required=True, index=True, ondelete="restrict", tracking=True
     )
     rule_id = fields.Many2one(
         "access.governance.sod.rule",
         string="Rule",
         required=True,
         index=True,
-        ondelete="cascade",
+        ondelete="restrict",
         tracking=True,
     )
     control = fields.Text(
@@ -127,12 +132,18 @@ class AccessGovernanceMitigation(models.Model):
         self.env["access.governance.audit"]._audit_log_batch(entries)
         return mitigations
 
+    def _governance_is_evidence(self):
+        self.ensure_one()
+        return True
+
     def write(self, vals):
-        # Archiving only withdraws the mitigation: no new approval needed.
-        withdraw = set(vals) == {"active"} and not vals["active"]
-        if not self.env.su and not withdraw:
-            users = self.user_id
-            if vals.get("user_id"):
-                users = self.env["res.users"].browse(vals["user_id"])
-            vals = self._check_approval_vals(vals, users)
+        # Archiving withdraws the mitigation; bringing a withdrawn one back
+        # would revive an old approval: record a new mitigation instead.
+        if vals.get("active") and not is_trusted() and not all(self.mapped("active")):
+            raise AccessError(
+                _(
+                    "A withdrawn mitigation cannot be restored: record a new "
+                    "one, approved now."
+                )
+            )
         return super().write(vals)

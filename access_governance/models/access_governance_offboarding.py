@@ -12,11 +12,12 @@ import logging
 
 from markupsafe import Markup
 
-from odoo import SUPERUSER_ID, _, api, fields, models
+from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.fields import Command
 
 from .access_governance_claim import ENGINE_WRITING
+from .access_governance_guarded import is_trusted
 
 _logger = logging.getLogger(__name__)
 
@@ -26,8 +27,30 @@ AUTO_PARAM = "access_governance.auto_offboard"
 class AccessGovernanceOffboarding(models.Model):
     _name = "access.governance.offboarding"
     _description = "Access Governance Offboarding"
-    _inherit = ["mail.thread"]
+    _inherit = ["mail.thread", "access.governance.guarded"]
     _order = "id desc"
+
+    # The state and the evidence of each step: written by running only.
+    _governance_protected_fields = frozenset(
+        {
+            "automatic",
+            "state",
+            "date_done",
+            "done_by_id",
+            "run_count",
+            "user_deactivated",
+            "assignments_ended_count",
+            "assignments_ended_names",
+            "claims_ended_count",
+            "groups_removed_count",
+            "groups_removed_names",
+            "sessions_revoked_count",
+            "apikeys_deleted_count",
+            "apikeys_deleted_names",
+            "records_reassigned_count",
+            "records_reassigned_details",
+        }
+    )
 
     name = fields.Char(compute="_compute_name", store=True)
     user_id = fields.Many2one(
@@ -83,6 +106,10 @@ class AccessGovernanceOffboarding(models.Model):
         for offboarding in self:
             offboarding.name = _("Offboarding of %s", offboarding.user_id.name or "")
 
+    def _governance_is_evidence(self):
+        self.ensure_one()
+        return self.state == "done"
+
     @api.onchange("employee_id")
     def _onchange_employee_id(self):
         if self.employee_id:
@@ -91,6 +118,15 @@ class AccessGovernanceOffboarding(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
+        if (
+            self.env.su
+            and not is_trusted()
+            and any(vals.get("automatic") for vals in vals_list)
+        ):
+            # Automatic offboardings are started by superuser code (the
+            # stale-account audit); ``automatic`` stays protected for anybody
+            # else. Prefer _governance_create in new code.
+            return self._governance_create(vals_list)
         for vals in vals_list:
             user = self.env["res.users"].browse(vals.get("user_id"))
             employee = self.env["hr.employee"].browse(vals.get("employee_id"))
@@ -109,49 +145,11 @@ class AccessGovernanceOffboarding(models.Model):
     # Checks
     # ------------------------------------------------------------------
     def _check_can_offboard(self):
-        admins_group = self.env.ref("base.group_system")
-        for offboarding in self:
-            user = offboarding.user_id
-            if user.id == SUPERUSER_ID:
-                raise UserError(_("The superuser (OdooBot) cannot be offboarded."))
-            if user == self.env.user:
-                raise UserError(_("You cannot offboard yourself."))
-            if user.active and admins_group in user.groups_id:
-                other_admins = (
-                    self.env["res.users"]
-                    .sudo()
-                    .search_count(
-                        [
-                            ("id", "not in", [user.id, SUPERUSER_ID]),
-                            ("groups_id", "in", admins_group.id),
-                            ("share", "=", False),
-                        ],
-                        limit=1,
-                    )
-                )
-                if not other_admins:
-                    raise UserError(
-                        _(
-                            "%s is the last active Settings administrator: "
-                            "make someone else administrator first.",
-                            user.name,
-                        )
-                    )
-            # The real caller, even through sudo (automatic offboarding).
-            caller = self.env.user
-            if (
-                user._has_group("base.group_system")
-                or user._has_group("access_governance.group_governance_admin")
-            ) and not (
-                caller._is_superuser() or caller._has_group("base.group_system")
-            ):
-                raise AccessError(
-                    _(
-                        "%s is an administrator: only a Settings administrator "
-                        "can offboard them.",
-                        user.name,
-                    )
-                )
+        """The one rule for acting on a person's access: never oneself, an
+        administrator by Settings administrators only, never the last active
+        Settings administrator. The caller is the real user even through
+        sudo (automatic offboarding by an HR officer)."""
+        self.user_id._governance_check_can_act_on(deactivate=True)
 
     # ------------------------------------------------------------------
     # Run
@@ -192,7 +190,7 @@ class AccessGovernanceOffboarding(models.Model):
                 elif value:
                     vals[key] = value
             self._governance_audit(evidence)
-        self.write(vals)
+        self._governance_write(vals)
         return changed
 
     def _governance_audit(self, evidence):
@@ -370,17 +368,19 @@ class AccessGovernanceOffboarding(models.Model):
             )
             if others:
                 continue  # still employed elsewhere (another company)
-            offboarding = self.sudo().create(
-                {
-                    "user_id": user.id,
-                    "employee_id": employee.id,
-                    "automatic": True,
-                    "reason": _("Employee archived."),
-                }
+            offboarding = self._governance_create(
+                [
+                    {
+                        "user_id": user.id,
+                        "employee_id": employee.id,
+                        "automatic": True,
+                        "reason": _("Employee archived."),
+                    }
+                ]
             )
             try:
                 offboarding._check_can_offboard()
-            except UserError as error:
+            except (AccessError, UserError) as error:
                 offboarding.message_post(body=str(error))
                 employee.message_post(
                     body=_("Automatic offboarding refused: %s", error)

@@ -11,7 +11,24 @@ from .res_groups import RISK_LEVELS, RISK_ORDER
 class AccessGovernanceProfile(models.Model):
     _name = "access.governance.profile"
     _description = "Access Governance Elevation Profile"
+    _inherit = ["access.governance.guarded", "access.governance.policy.guarded"]
     _order = "sequence, name"
+
+    # Four-eyes: more groups, other approvers, fewer approvals, a lower risk
+    # or an auto-approval switch wait for a second governance administrator.
+    _governance_policy_fields = {
+        "group_ids": "add",
+        "approver_user_ids": "change",
+        "approver_group_id": "change",
+        "approver_manager": "change",
+        "approvals_required": "lower",
+        "risk": "lower",
+        "auto_approve": "enable",
+        "break_glass": "enable",
+    }
+    # A new profile is switched to auto-approval or break-glass through a
+    # policy change.
+    _governance_policy_create_fields = frozenset({"auto_approve", "break_glass"})
 
     name = fields.Char(required=True, translate=True)
     sequence = fields.Integer(default=10)
@@ -95,16 +112,13 @@ class AccessGovernanceProfile(models.Model):
     @api.depends("group_ids.governance_risk")
     def _compute_groups_risk(self):
         for profile in self:
-            risks = profile.group_ids.mapped("governance_risk") or ["low"]
-            profile.groups_risk = max(risks, key=RISK_ORDER.get)
+            # On the implied closure: a group implying Settings is critical.
+            profile.groups_risk = profile.group_ids._governance_effective_risk()
 
     @api.depends("group_ids.governance_risk")
     def _compute_risk(self):
         for profile in self:
-            floor = max(
-                profile.group_ids.mapped("governance_risk") or ["low"],
-                key=RISK_ORDER.get,
-            )
+            floor = profile.group_ids._governance_effective_risk()
             current = profile.risk or "low"
             profile.risk = max((floor, current), key=RISK_ORDER.get)
 
@@ -192,3 +206,56 @@ class AccessGovernanceProfile(models.Model):
                 beneficiary
             )
         return approvers.filtered(lambda u: u.active and not u.share)
+
+    # ------------------------------------------------------------------
+    # Four-eyes policy
+    # ------------------------------------------------------------------
+    @api.model
+    def _governance_protected(self):
+        # The risk level is computed but may be raised by hand (lowering it
+        # is a policy change).
+        return super()._governance_protected() - {"risk"}
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        vals_list, later = self._governance_policy_split_create(vals_list)
+        profiles = super().create(vals_list)
+        profiles._governance_policy_check_admin_groups()
+        profiles._governance_policy_write_later(later)
+        return profiles
+
+    def write(self, vals):
+        vals = self._governance_policy_divert(vals)
+        if not vals:
+            return True
+        return super().write(vals)
+
+    def _governance_policy_requires_system(self, changes):
+        self.ensure_one()
+        ids = changes.get("group_ids", (None, self.sudo().group_ids.ids))[1]
+        return self.env["res.groups"].browse(ids)._governance_implies_admin()
+
+    def _governance_policy_gainers(self, changes):
+        """New approvers, and the beneficiaries of requests of this profile
+        still under way."""
+        self.ensure_one()
+        Users = self.env["res.users"].sudo()
+        old_users, new_users = changes.get("approver_user_ids", ([], []))
+        gainers = Users.browse(sorted(set(new_users) - set(old_users)))
+        if "approver_group_id" in changes and changes["approver_group_id"][1]:
+            group = (
+                self.env["res.groups"].sudo().browse(changes["approver_group_id"][1])
+            )
+            gainers |= group.users
+        # sudo: the proposer may not read every request of the profile.
+        grants = (
+            self.env["access.governance.grant"]
+            .sudo()
+            .search(
+                [
+                    ("profile_id", "=", self.id),
+                    ("state", "in", ("draft", "submitted", "approved")),
+                ]
+            )
+        )
+        return (gainers | grants.beneficiary_id).with_env(self.env)

@@ -20,6 +20,27 @@ DEFAULT_RULES = {
 }
 
 
+# Models whose user fields decide access or are evidence: handing their
+# records over to another user could give that user the leaver's access
+# (group members, company members, the user of an employee, a grant's
+# beneficiary...). Offboarding never reassigns them.
+FORBIDDEN_MODEL_PREFIXES = (
+    "access.governance.",
+    "auth_",
+    "base.",
+    "bus.",
+    "hr.employee",
+    "ir.",
+    "res.company",
+    "res.device",
+    "res.groups",
+    "res.users",
+    "resource.",
+)
+# Authorship is evidence: never rewritten.
+FORBIDDEN_FIELDS = {"create_uid", "write_uid"}
+
+
 class AccessGovernanceReassignmentRule(models.Model):
     _name = "access.governance.reassignment.rule"
     _description = "Access Governance Reassignment Rule"
@@ -63,9 +84,25 @@ class AccessGovernanceReassignmentRule(models.Model):
                 f"{rule.model_id.name or ''} / {rule.field_id.field_description or ''}"
             )
 
+    def _governance_forbidden(self):
+        """Why this rule may never run ('' when it may)."""
+        self.ensure_one()
+        if (self.model_id.model or "").startswith(FORBIDDEN_MODEL_PREFIXES):
+            return _(
+                "%s: its user fields decide who has access; offboarding never "
+                "hands these records over.",
+                self.model_id.name,
+            )
+        if self.field_id.name in FORBIDDEN_FIELDS:
+            return _("Who created or last changed a record is never rewritten.")
+        return ""
+
     @api.constrains("model_id", "field_id", "domain")
     def _check_domain(self):
         for rule in self:
+            forbidden = rule._governance_forbidden()
+            if forbidden:
+                raise ValidationError(forbidden)
             if rule.field_id.model_id != rule.model_id or (
                 rule.field_id.relation != "res.users"
                 or rule.field_id.ttype not in ("many2one", "many2many")
@@ -92,7 +129,7 @@ class AccessGovernanceReassignmentRule(models.Model):
     def _governance_open_records(self, user):
         """The open records of ``user`` this rule covers."""
         self.ensure_one()
-        if self.model_id.model not in self.env:
+        if self.model_id.model not in self.env or self._governance_forbidden():
             return None
         domain = safe_eval(self.domain or "[]") + [(self.field_id.name, "in", user.ids)]
         return self.env[self.model_id.model].sudo().search(domain)

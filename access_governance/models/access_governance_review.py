@@ -24,6 +24,7 @@ from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.osv import expression
 
 from .access_governance_claim import CLAIM_KINDS
+from .access_governance_guarded import trusted
 from .res_groups import RISK_LEVELS, RISK_ORDER
 
 _logger = logging.getLogger(__name__)
@@ -67,8 +68,21 @@ STALE_DAYS = 90
 class AccessGovernanceReview(models.Model):
     _name = "access.governance.review"
     _description = "Access Governance Review Campaign"
-    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _inherit = ["mail.thread", "mail.activity.mixin", "access.governance.guarded"]
     _order = "date_start desc, id desc"
+
+    # Set by starting, escalating, reminding, closing and recurring only.
+    _governance_protected_fields = frozenset(
+        {
+            "state",
+            "date_start",
+            "date_closed",
+            "escalated",
+            "reminded",
+            "previous_id",
+            "next_id",
+        }
+    )
 
     name = fields.Char(required=True, tracking=True)
     state = fields.Selection(
@@ -191,6 +205,23 @@ class AccessGovernanceReview(models.Model):
             review.revoke_count = revoke
             review.progress = 100.0 * (keep + revoke) / total if total else 0.0
 
+    def _governance_is_evidence(self):
+        """A closed campaign (with its lines) is the evidence of the review."""
+        self.ensure_one()
+        return self.state == "closed"
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_started(self):
+        started = self.filtered(lambda review: review.state != "draft")
+        if started:
+            raise UserError(
+                _(
+                    "%s started: a campaign under way or closed cannot be "
+                    "deleted; its lines and decisions are evidence.",
+                    ", ".join(started.mapped("name")),
+                )
+            )
+
     @api.constrains("access_scope", "group_ids", "reviewer_mode", "reviewer_id")
     def _check_scope(self):
         for review in self:
@@ -247,6 +278,7 @@ class AccessGovernanceReview(models.Model):
 
     def action_open_lines(self):
         self.ensure_one()
+        self.check_access("read")
         action = self.env["ir.actions.act_window"]._for_xml_id(
             "access_governance.access_governance_review_line_action"
         )
@@ -317,13 +349,13 @@ class AccessGovernanceReview(models.Model):
             vals_list = self._review_group_line_values(users)
         self._review_enrich_signals(vals_list)
         self._review_route(vals_list)
-        lines = self.env["access.governance.review.line"].sudo().create(vals_list)
+        lines = self.env["access.governance.review.line"]._governance_create(vals_list)
         today = fields.Date.context_today(self)
         vals = {"state": "in_progress", "date_start": today}
         delta = RECURRENCE_DELTAS.get(self.recurrence)
         if delta and not self.next_date:
             vals["next_date"] = today + delta
-        self.write(vals)
+        self._governance_write(vals)
         self._review_schedule_activities(lines)
         self.env["access.governance.audit"]._audit_log(
             "review_start",
@@ -746,9 +778,12 @@ class AccessGovernanceReview(models.Model):
                     )
                 else:
                     batch = undecided if review.default_decision == decision else Line
-                batch.write({"decision": decision, "decision_auto": True})
+                with trusted():
+                    batch.write({"decision": decision, "decision_auto": True})
             lines._review_apply()
-            review.write({"state": "closed", "date_closed": fields.Datetime.now()})
+            review._governance_write(
+                {"state": "closed", "date_closed": fields.Datetime.now()}
+            )
             review._review_done_activities()
             self.env["access.governance.audit"]._audit_log(
                 "review_close",
@@ -834,14 +869,15 @@ class AccessGovernanceReview(models.Model):
             return self.next_id
         today = fields.Date.context_today(self)
         duration = (self.date_deadline - (self.date_start or today)).days
-        next_review = self.copy(
-            {
-                "name": _("%(name)s (%(date)s)", name=self.name, date=today),
-                "previous_id": self.id,
-                "date_deadline": today + timedelta(days=max(duration, 1)),
-            }
-        )
-        self.next_id = next_review
+        with trusted():
+            next_review = self.copy(
+                {
+                    "name": _("%(name)s (%(date)s)", name=self.name, date=today),
+                    "previous_id": self.id,
+                    "date_deadline": today + timedelta(days=max(duration, 1)),
+                }
+            )
+        self._governance_write({"next_id": next_review.id})
         next_review._review_start()
         return next_review
 
@@ -859,7 +895,7 @@ class AccessGovernanceReview(models.Model):
                 partner_ids=pending.reviewer_id.partner_id.ids,
                 subtype_xmlid="mail.mt_comment",
             )
-        self.reminded = True
+        self._governance_write({"reminded": True})
 
     def _review_escalate(self):
         """Hand the overdue undecided lines to the fallback reviewer."""
@@ -890,14 +926,17 @@ class AccessGovernanceReview(models.Model):
                 }
             )
         late = pending.reviewer_id
-        for line in pending:
-            line.original_reviewer_id = line.reviewer_id
-        pending.write({"reviewer_id": self.fallback_reviewer_id.id, "escalated": True})
+        with trusted():
+            for line in pending:
+                line.original_reviewer_id = line.reviewer_id
+            pending.write(
+                {"reviewer_id": self.fallback_reviewer_id.id, "escalated": True}
+            )
         self._review_done_activities(reviewers=late)
         if pending:
             self._review_schedule_activities(
                 pending,
                 note=_("%s overdue access lines were escalated to you.", len(pending)),
             )
-        self.escalated = True
+        self._governance_write({"escalated": True})
         self.env["access.governance.audit"]._audit_log_batch(entries)

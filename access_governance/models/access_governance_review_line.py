@@ -8,6 +8,8 @@ from collections import defaultdict
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 
+from .access_governance_guarded import is_trusted, trusted
+
 _logger = logging.getLogger(__name__)
 
 DECISIONS = [("keep", "Keep"), ("revoke", "Revoke")]
@@ -21,7 +23,33 @@ MANAGER_FIELDS = REVIEWER_FIELDS | {"reviewer_id"}
 class AccessGovernanceReviewLine(models.Model):
     _name = "access.governance.review.line"
     _description = "Access Governance Review Line"
+    _inherit = ["access.governance.guarded"]
     _order = "review_id, reviewer_id, user_id, id"
+
+    # What the campaign decided to review and what came of it: written by
+    # starting, deciding, escalating and closing only.
+    _governance_protected_fields = frozenset(
+        {
+            "review_id",
+            "user_id",
+            "group_id",
+            "role_id",
+            "assignment_id",
+            "claim_ids",
+            "why",
+            "last_used",
+            "sod_conflicts",
+            "recommendation",
+            "recommendation_reason",
+            "decision_auto",
+            "decided_by_id",
+            "date_decided",
+            "applied",
+            "result",
+            "original_reviewer_id",
+            "escalated",
+        }
+    )
 
     review_id = fields.Many2one(
         "access.governance.review",
@@ -108,16 +136,17 @@ class AccessGovernanceReviewLine(models.Model):
             if bool(line.group_id) == bool(line.role_id):
                 raise ValidationError(_("A review line is about a group or a role."))
 
+    def _governance_is_evidence(self):
+        self.ensure_one()
+        return self.applied or self.review_id.state == "closed"
+
     def write(self, vals):
-        if not self.env.su:
-            if self.env.user.has_group("access_governance.group_governance_manager"):
-                self._review_check_manager_write(vals)
-            else:
-                self._review_check_reviewer(vals)
-            if "decision" in vals and any(
-                line.user_id == self.env.user for line in self
-            ):
-                raise UserError(_("You cannot decide on your own access."))
+        if not is_trusted():
+            given = self._governance_protected() & vals.keys()
+            if given:
+                self._governance_refuse(given, _("by hand"))
+            if not self.env.su:
+                self._review_check_write(vals)
         if "decision" in vals:
             if any(line.review_id.state != "in_progress" for line in self):
                 raise UserError(_("Decisions are taken while the campaign runs."))
@@ -128,7 +157,38 @@ class AccessGovernanceReviewLine(models.Model):
                 decided_by_id=self.env.uid if vals["decision"] and not auto else False,
                 date_decided=fields.Datetime.now() if vals["decision"] else False,
             )
+            # The decision's own evidence fields (who, when) go with it.
+            with trusted():
+                return super().write(vals)
         return super().write(vals)
+
+    def _review_check_write(self, vals):
+        """Who may change what on a line, for a caller (not the code)."""
+        user = self.env.user
+        if user.has_group("access_governance.group_governance_manager"):
+            self._review_check_manager_write(vals)
+        else:
+            self._review_check_reviewer(vals)
+        if {"decision", "reviewer_id"} & vals.keys():
+            own = self.filtered(lambda line: line.user_id == user)
+            if own:
+                raise AccessError(
+                    _(
+                        "You cannot decide on, nor hand over, the review of your "
+                        "own access: %s.",
+                        ", ".join(own.mapped("display_name")),
+                    )
+                )
+        if vals.get("decision") == "revoke":
+            for line in self:
+                line.user_id._governance_check_can_act_on(
+                    groups=line._review_access_groups()
+                )
+
+    def _review_access_groups(self):
+        """The groups a revoke of this line would take away."""
+        self.ensure_one()
+        return self.group_id.sudo() or self.role_id.sudo().group_ids
 
     def _review_check_manager_write(self, vals):
         """A manager decides, comments and reassigns; never to the user."""
@@ -176,9 +236,10 @@ class AccessGovernanceReviewLine(models.Model):
         Claim = self.env["access.governance.claim"]
         lines = self.filtered(lambda line: line.decision and not line.applied)
         revoke = lines.filtered(lambda line: line.decision == "revoke")
+        results = revoke._review_refused_revokes()
+        revoke = revoke.filtered(lambda line: line not in results)
         group_revoke = revoke.filtered("group_id")
         role_revoke = revoke.filtered("role_id")
-        results = {}
         removed = defaultdict(set)
         if group_revoke:
             res = Claim._claims_end(group_revoke.claim_ids, note="review_revoke")
@@ -247,7 +308,45 @@ class AccessGovernanceReviewLine(models.Model):
         self.env["access.governance.audit"]._audit_log_batch(entries)
         return lines
 
+    def _review_refused_revokes(self):
+        """{line: result} for revocations that may not be applied: of an
+        administrator unless a Settings administrator decided (or closes,
+        for lines decided by the campaign's default), of the last active
+        Settings administrator's Settings (counted over the whole batch).
+        They are recorded, not applied.
+
+        The authority is the person who decided, checked again now; for
+        lines nobody decided, the person closing. Revoking the closer's own
+        access by the campaign's default is applied (nobody escapes a
+        review by closing it), the last-administrator rule still holds.
+        """
+        refused = {}
+        system = self.env.ref("base.group_system")
+        root = self.env.ref("base.user_root")
+        admins_left = self.env["res.users"]._governance_active_system_admins()
+        for line in self:
+            groups = line._review_access_groups()
+            actor = line.decided_by_id or self.env.user
+            if actor == line.user_id:
+                actor = root
+            try:
+                line.user_id._governance_check_can_act_on(groups=groups, actor=actor)
+                if line.user_id in admins_left and system in (
+                    groups | groups.trans_implied_ids
+                ):
+                    if not admins_left - line.user_id:
+                        raise UserError(
+                            _(
+                                "%s is the last active Settings administrator.",
+                                line.user_id.name,
+                            )
+                        )
+                    admins_left -= line.user_id
+            except (AccessError, UserError) as error:
+                refused[line] = _("Not applied: %s", error.args[0])
+        return refused
+
     def _review_mark_applied(self, result):
-        # sudo: ``applied`` and ``result`` are readonly outcome fields that
-        # only closing writes, whoever closes (a manager or the cron).
-        self.sudo().write({"applied": True, "result": result})
+        # ``applied`` and ``result`` are outcome fields that only closing
+        # writes, whoever closes (a manager or the cron).
+        self._governance_write({"applied": True, "result": result})

@@ -6,7 +6,7 @@ import logging
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 
-from .res_groups import RISK_LEVELS, RISK_ORDER
+from .res_groups import RISK_LEVELS
 
 _logger = logging.getLogger(__name__)
 
@@ -55,8 +55,23 @@ ROLE_TEMPLATES = {
 class AccessGovernanceRole(models.Model):
     _name = "access.governance.role"
     _description = "Access Governance Role"
-    _inherit = ["mail.thread"]
+    _inherit = [
+        "mail.thread",
+        "access.governance.guarded",
+        "access.governance.policy.guarded",
+    ]
     _order = "name"
+
+    # Four-eyes: what gives the role's holders more access, or the role to
+    # more people, waits for a second governance administrator.
+    _governance_policy_fields = {
+        "group_ids": "add",
+        "job_ids": "add",
+        "department_ids": "widen",
+        "active": "enable",
+    }
+    # A new role gets its job positions through a policy change.
+    _governance_policy_create_fields = frozenset({"job_ids"})
 
     name = fields.Char(required=True, translate=True, tracking=True)
     code = fields.Char(required=True, tracking=True)
@@ -82,7 +97,8 @@ class AccessGovernanceRole(models.Model):
         RISK_LEVELS,
         compute="_compute_risk",
         store=True,
-        help="The highest risk level of the role's groups.",
+        help="The highest risk level of the role's groups and of the groups "
+        "they imply; critical when one of them is an administrator group.",
     )
     job_ids = fields.Many2many(
         "hr.job",
@@ -110,11 +126,10 @@ class AccessGovernanceRole(models.Model):
         ("code_uniq", "unique (code)", "A role's code must be unique."),
     ]
 
-    @api.depends("group_ids.governance_risk")
+    @api.depends("group_ids.governance_risk", "group_ids.implied_ids.governance_risk")
     def _compute_risk(self):
         for role in self:
-            risks = role.group_ids.mapped("governance_risk")
-            role.risk = max(risks, key=RISK_ORDER.get) if risks else "low"
+            role.risk = role.group_ids._governance_effective_risk()
 
     def _compute_holder_count(self):
         data = self.env["access.governance.role.assignment"]._read_group(
@@ -146,13 +161,20 @@ class AccessGovernanceRole(models.Model):
     # ------------------------------------------------------------------
     @api.model_create_multi
     def create(self, vals_list):
+        vals_list, later = self._governance_policy_split_create(vals_list)
         roles = super().create(vals_list)
+        roles._governance_policy_check_admin_groups()
+        roles._governance_policy_write_later(later)
         mapped = roles.filtered("job_ids")
         if mapped:
             self._governance_remap_jobs(mapped.job_ids)
         return roles
 
     def write(self, vals):
+        # Four-eyes: the sensitive part becomes a pending policy change.
+        vals = self._governance_policy_divert(vals)
+        if not vals:
+            return True
         old_jobs = self.job_ids
         res = super().write(vals)
         if "group_ids" in vals or "active" in vals:
@@ -162,6 +184,60 @@ class AccessGovernanceRole(models.Model):
         if {"job_ids", "department_ids", "active"} & vals.keys():
             self._governance_remap_jobs(old_jobs | self.job_ids)
         return res
+
+    @api.model
+    def _governance_check_admin(self):
+        if not self.env.user.has_group("access_governance.group_governance_admin"):
+            raise AccessError(
+                _("Only Access Governance administrators configure roles.")
+            )
+
+    # ------------------------------------------------------------------
+    # Four-eyes policy
+    # ------------------------------------------------------------------
+    def _governance_role_gives_access(self):
+        """Whether the role reaches anybody: live assignments or jobs."""
+        self.ensure_one()
+        role = self.sudo().with_context(active_test=False)
+        return bool(
+            role.job_ids or role.assignment_ids.filtered(lambda a: a.state != "ended")
+        )
+
+    def _governance_policy_sensitive(self, name, old, new):
+        sensitive = super()._governance_policy_sensitive(name, old, new)
+        if not sensitive or name not in ("group_ids", "active"):
+            return sensitive
+        if name == "group_ids":
+            added = self.env["res.groups"].browse(sorted(set(new) - set(old)))
+            if added._governance_implies_admin():
+                return True
+        # Groups added to, or re-activating, a role nobody holds or receives
+        # gives nobody access.
+        return self._governance_role_gives_access()
+
+    def _governance_policy_groups_after(self, changes):
+        self.ensure_one()
+        ids = changes.get("group_ids", (None, self.sudo().group_ids.ids))[1]
+        return self.env["res.groups"].browse(ids)
+
+    def _governance_policy_requires_system(self, changes):
+        return self._governance_policy_groups_after(changes)._governance_implies_admin()
+
+    def _governance_policy_gainers(self, changes):
+        """Holders of the role, and the users of the employees the role maps
+        to after the change."""
+        self.ensure_one()
+        role = self.sudo().with_context(active_test=False)
+        holders = role.assignment_ids.filtered(lambda a: a.state != "ended").user_id
+        jobs = changes.get("job_ids", (None, role.job_ids.ids))[1]
+        departments = changes.get("department_ids", (None, role.department_ids.ids))[1]
+        domain = [("job_id", "in", jobs), ("user_id", "!=", False)]
+        if departments:
+            domain.append(("department_id", "in", departments))
+        mapped = self.env["res.users"].sudo()
+        if jobs:
+            mapped = self.env["hr.employee"].sudo().search(domain).user_id
+        return (holders | mapped).with_env(self.env)
 
     @api.model
     def _governance_remap_jobs(self, jobs):
@@ -217,7 +293,11 @@ class AccessGovernanceRole(models.Model):
             for xmlid in xmlids:
                 groups |= self.env.ref(xmlid, raise_if_not_found=False) or groups
             groups = groups.filtered(lambda g: g.governance_scope == "governed")
-            if not groups:
+            if not groups or (
+                groups._governance_implies_admin()
+                and not self._governance_policy_bypass()
+                and not self.env.user.has_group("base.group_system")
+            ):
                 continue
             role = self.create(
                 {
@@ -246,6 +326,7 @@ class AccessGovernanceRole(models.Model):
 
     @api.model
     def action_create_role_templates(self):
+        self._governance_check_admin()
         created = self._create_role_templates()
         message = (
             _("Created: %s.", ", ".join(created.mapped("name")))
@@ -279,10 +360,7 @@ class AccessGovernanceRole(models.Model):
     @api.model
     def _action_create_from_user(self, user):
         """Create a role bundling ``user``'s explicit governed groups."""
-        if not self.env.user.has_group("access_governance.group_governance_admin"):
-            raise AccessError(
-                _("Only Access Governance administrators can create roles.")
-            )
+        self._governance_check_admin()
         Claim = self.env["access.governance.claim"]
         governed, implied = Claim._claims_group_data()
         held = Claim._claims_current_groups({user.id})[user.id]
@@ -328,6 +406,10 @@ class AccessGovernanceRole(models.Model):
     def action_compare(self):
         """Users who hold every group of the role without holding the role."""
         self.ensure_one()
+        if not self.env.user.has_group("access_governance.group_governance_auditor"):
+            raise AccessError(
+                _("Only Access Governance auditors compare who holds what.")
+            )
         users = self.env["res.users"].search([("share", "=", False)])
         for group in self.group_ids:
             users = users.filtered(lambda u, g=group: g in u.groups_id)

@@ -14,6 +14,8 @@ from markupsafe import Markup
 from odoo import SUPERUSER_ID, _, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 
+from .access_governance_guarded import is_trusted
+
 _logger = logging.getLogger(__name__)
 
 ORIGINS = [
@@ -31,7 +33,12 @@ STATES = [
 class AccessGovernanceRoleAssignment(models.Model):
     _name = "access.governance.role.assignment"
     _description = "Access Governance Role Assignment"
+    _inherit = ["access.governance.guarded"]
     _order = "state, date_from desc, id desc"
+
+    # Set by the system only: job mapping (origin job, employee) or a manual
+    # assignment by an administrator (origin manual, the default).
+    _governance_protected_fields = frozenset({"origin", "employee_id"})
 
     user_id = fields.Many2one(
         "res.users",
@@ -88,16 +95,17 @@ class AccessGovernanceRoleAssignment(models.Model):
     # ------------------------------------------------------------------
     # ORM overrides
     # ------------------------------------------------------------------
+    def _governance_is_evidence(self):
+        self.ensure_one()
+        return self.state == "ended"
+
     @api.model_create_multi
     def create(self, vals_list):
-        if not self.env.su:
-            self._governance_check_caller(
-                self.env["res.users"].browse(
-                    [v["user_id"] for v in vals_list if v.get("user_id")]
-                ),
-                {v.get("origin", "manual") for v in vals_list},
-            )
         assignments = super().create(vals_list)
+        if not self.env.su and not is_trusted():
+            # Checked on the created records, so that values coming from
+            # context defaults (default_user_id...) are checked as well.
+            assignments._governance_check_caller(assignments.user_id)
         manual = assignments.filtered(lambda a: a.origin == "manual")
         manual._governance_check_sod()
         if not self.env.context.get("governance_defer_apply"):
@@ -106,13 +114,9 @@ class AccessGovernanceRoleAssignment(models.Model):
         return assignments
 
     def write(self, vals):
-        if not self.env.su:
-            origins = (
-                {vals["origin"], *self.mapped("origin")} if "origin" in vals else set()
-            )
+        if not self.env.su and not is_trusted():
             self._governance_check_caller(
-                self.user_id | self.env["res.users"].browse(vals.get("user_id") or []),
-                origins,
+                self.user_id | self.env["res.users"].browse(vals.get("user_id") or [])
             )
         if {"user_id", "role_id"} & vals.keys() and any(
             a.state != "scheduled" for a in self
@@ -124,31 +128,39 @@ class AccessGovernanceRoleAssignment(models.Model):
                 )
             )
         res = super().write(vals)
+        if "role_id" in vals and not self.env.su and not is_trusted():
+            self._governance_check_caller(self.user_id)
         if {"date_from", "date_to", "user_id", "role_id"} & vals.keys():
             self.filtered(lambda a: a.origin == "manual")._governance_check_sod()
             self._governance_apply()
         return res
 
-    @api.model
-    def _governance_check_caller(self, users, origins):
+    def _governance_check_caller(self, users):
         """Manual assignments are decided by governance administrators, never
-        for themselves; job and grant origins are set by the system only."""
-        if not self.env.user.has_group("access_governance.group_governance_admin"):
+        for themselves; roles bundling an administrator group by Settings
+        administrators only. (Job and grant origins are protected fields:
+        the system sets them.)"""
+        user = self.env.user
+        if not user.has_group("access_governance.group_governance_admin"):
             raise AccessError(
                 _("Only Access Governance administrators can assign roles.")
             )
-        if self.env.user in users:
+        if user in users:
             raise AccessError(
                 _(
                     "You cannot assign roles to yourself or change your own "
                     "role assignments: ask another administrator."
                 )
             )
-        if origins - {"manual"}:
+        admin_roles = self.role_id.filtered(
+            lambda role: role.group_ids._governance_implies_admin()
+        )
+        if admin_roles and not user.has_group("base.group_system"):
             raise AccessError(
                 _(
-                    "Role assignments from job positions or grants are created "
-                    "by the system: assign the role manually instead."
+                    "%s bundles an administrator group: only a Settings "
+                    "administrator can assign it.",
+                    ", ".join(admin_roles.mapped("name")),
                 )
             )
 
@@ -183,10 +195,19 @@ class AccessGovernanceRoleAssignment(models.Model):
             if conflict["rule"].sudo().action == "block" and not conflict["mitigation"]
         ]
 
-    def unlink(self):
-        # End the claims first: deleting must never leave groups unjustified.
-        self._governance_end(note="deleted")
-        return super().unlink()
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_started(self):
+        """An assignment that started is evidence of who held the role: end
+        it instead. Scheduled ones never gave anything and may go."""
+        started = self.filtered(lambda a: a.state == "active")
+        if started:
+            raise UserError(
+                _(
+                    "%s started: end the assignment instead of deleting it; it "
+                    "is the evidence of who held the role.",
+                    ", ".join(started.mapped("display_name")[:5]),
+                )
+            )
 
     # ------------------------------------------------------------------
     # Engine
@@ -251,10 +272,15 @@ class AccessGovernanceRoleAssignment(models.Model):
         return running
 
     def action_end(self):
-        """End assignments now (governance managers revoke access)."""
+        """End assignments now (governance managers revoke access): never
+        one's own, an administrator's by Settings administrators only."""
         if not self.env.user.has_group("access_governance.group_governance_manager"):
             raise AccessError(
                 _("Only Access Governance managers can end role assignments.")
+            )
+        for assignment in self.filtered(lambda a: a.state != "ended"):
+            assignment.user_id._governance_check_can_act_on(
+                groups=assignment.role_id.sudo().group_ids
             )
         ended = self._action_end_as_superuser()
         self._governance_audit_assignments(self.browse(), ended.with_env(self.env))
@@ -438,7 +464,7 @@ class AccessGovernanceRoleAssignment(models.Model):
             to_end |= held.filtered(lambda a, r=roles: a.role_id not in r)
             if not roles:
                 unmapped |= user_employees.filtered("job_id")[:1]
-        started = Assignment.create(to_create) if to_create else Assignment
+        started = Assignment._governance_create(to_create) if to_create else Assignment
         to_end._governance_end(note="job_change", apply=False)
         result = (started | to_end)._governance_apply(note="job_change")
         for employee in unmapped:

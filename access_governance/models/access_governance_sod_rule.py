@@ -6,7 +6,7 @@ implied closure), on the access a user holds or would hold after a grant."""
 import logging
 
 from odoo import _, api, fields, models
-from odoo.exceptions import ValidationError
+from odoo.exceptions import AccessError, ValidationError
 
 from .res_groups import RISK_LEVELS
 
@@ -22,8 +22,11 @@ SOD_ACTIONS = [
 class AccessGovernanceSodRule(models.Model):
     _name = "access.governance.sod.rule"
     _description = "Access Governance Separation-of-Duties Rule"
-    _inherit = "mail.thread"
+    _inherit = ["mail.thread", "access.governance.guarded"]
     _order = "sequence, name"
+
+    # Set by loading the shipped rules only.
+    _governance_protected_fields = frozenset({"default_loaded"})
 
     name = fields.Char(required=True, translate=True, tracking=True)
     sequence = fields.Integer(default=10)
@@ -194,7 +197,7 @@ class AccessGovernanceSodRule(models.Model):
                         )
                 sides.append(groups)
             if sides[0] and sides[1] and not sides[0] & sides[1]:
-                rule.write(
+                rule._governance_write(
                     {
                         "group_a_ids": [fields.Command.set(sides[0].ids)],
                         "group_b_ids": [fields.Command.set(sides[1].ids)],
@@ -208,5 +211,9 @@ class AccessGovernanceSodRule(models.Model):
         return loaded
 
     def action_load_default_rules(self):
+        if not self.env.user.has_group("access_governance.group_governance_admin"):
+            raise AccessError(
+                _("Only Access Governance administrators load the shipped rules.")
+            )
         self._sod_load_default_rules()
         return True

@@ -6,9 +6,16 @@ import logging
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError
 
+from .access_governance_guarded import is_trusted
+
 _logger = logging.getLogger(__name__)
 
 MAPPING_FIELDS = {"user_id", "job_id", "department_id"}
+MAPPED_FIELDS = {
+    "governance_mapped_job_id",
+    "governance_mapped_department_id",
+    "governance_mapped_user_id",
+}
 
 
 class HrEmployee(models.Model):
@@ -42,6 +49,18 @@ class HrEmployee(models.Model):
         return employees
 
     def write(self, vals):
+        mapped = MAPPED_FIELDS & vals.keys()
+        if mapped and not (self.env.su or is_trusted()):
+            # The last mapping is recorded by the role sync only.
+            raise AccessError(
+                _(
+                    "%s: recorded by the role mapping itself, never by hand.",
+                    ", ".join(
+                        self._fields[name]._description_string(self.env)
+                        for name in sorted(mapped)
+                    ),
+                )
+            )
         archiving = "active" in vals and not vals["active"]
         leavers = self.filtered("active") if archiving else self.browse()
         res = super().write(vals)

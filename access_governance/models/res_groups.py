@@ -3,6 +3,7 @@ from odoo import _, api, fields, models
 from odoo.exceptions import AccessError
 
 from .access_governance_claim import ENGINE_WRITING
+from .res_users import ADMIN_GROUP_XMLIDS
 
 RISK_LEVELS = [
     ("low", "Low"),
@@ -75,7 +76,18 @@ GOVERNANCE_FIELDS = {
 
 
 class ResGroups(models.Model):
-    _inherit = "res.groups"
+    _inherit = ["res.groups", "access.governance.policy.guarded"]
+    _name = "res.groups"
+
+    # Four-eyes: lowering a risk, making a group requestable, changing its
+    # owner (who approves requests for it) or its governance scope waits for
+    # a second governance administrator (access.governance.policy.change).
+    _governance_policy_fields = {
+        "governance_risk": "lower",
+        "governance_requestable": "enable",
+        "governance_owner_id": "set",
+        "governance_scope": "change",
+    }
 
     governance_risk = fields.Selection(
         RISK_LEVELS,
@@ -109,6 +121,15 @@ class ResGroups(models.Model):
         "flags. Preference and technical groups are never touched by "
         "governance.",
     )
+    governance_effective_risk = fields.Selection(
+        RISK_LEVELS,
+        string="Effective Risk",
+        compute="_compute_governance_effective_risk",
+        help="The highest risk of the group and of every group it implies. A "
+        "group that is or implies an administrator group (Settings, Access "
+        "Rights, Access Governance administrator) is critical whatever its "
+        "own risk level says.",
+    )
     governance_claim_ids = fields.One2many(
         "access.governance.claim", "group_id", string="Claims", readonly=True
     )
@@ -125,6 +146,45 @@ class ResGroups(models.Model):
         counts = {group.id: count for group, count in data}
         for group in self:
             group.governance_holder_count = counts.get(group.id, 0)
+
+    @api.depends("governance_risk", "implied_ids")
+    def _compute_governance_effective_risk(self):
+        for group in self:
+            group.governance_effective_risk = group._governance_effective_risk()
+
+    # ------------------------------------------------------------------
+    # Effective risk: computed on the implied closure
+    # ------------------------------------------------------------------
+    @api.model
+    def _governance_admin_groups(self):
+        """The administrator groups (Settings, Access Rights, governance
+        administrator) that exist in this database."""
+        groups = self.env["res.groups"]
+        for xmlid in ADMIN_GROUP_XMLIDS:
+            groups |= self.env.ref(xmlid, raise_if_not_found=False) or groups
+        return groups.sudo()
+
+    def _governance_closure(self):
+        """These groups and every group they imply."""
+        groups = self.sudo()
+        return groups | groups.trans_implied_ids
+
+    def _governance_implies_admin(self):
+        """Whether any of these groups is or implies an administrator group:
+        its policy is for Settings administrators only."""
+        return bool(self._governance_closure() & self._governance_admin_groups())
+
+    def _governance_effective_risk(self):
+        """The risk of holding all these groups: the highest risk level among
+        them and every group they imply; ``critical`` as soon as one of them
+        is or implies an administrator group, whatever the flags say;
+        ``low`` for no group. Use it (not ``governance_risk``) to decide
+        whether access may be approved by policy: critical access never is."""
+        closure = self._governance_closure()
+        if closure & self._governance_admin_groups():
+            return "critical"
+        risks = closure.mapped("governance_risk") or ["low"]
+        return max(risks, key=RISK_ORDER.get)
 
     # ------------------------------------------------------------------
     # Classification
@@ -252,6 +312,12 @@ class ResGroups(models.Model):
         policy_keys = GOVERNANCE_FIELDS & vals.keys()
         if not self.env.su:
             self._governance_check_write(vals, policy_keys)
+        if policy_keys:
+            # Four-eyes: the sensitive part waits for another administrator.
+            vals = self._governance_policy_divert(vals)
+            policy_keys = GOVERNANCE_FIELDS & vals.keys()
+            if not vals:
+                return True
         old_policy = {}
         if policy_keys:
             old_policy = {
@@ -289,6 +355,41 @@ class ResGroups(models.Model):
                     "name, users, implied groups, menus or access rules."
                 )
             )
+
+    # ------------------------------------------------------------------
+    # Four-eyes policy
+    # ------------------------------------------------------------------
+    def _governance_policy_requires_system(self, changes):
+        self.ensure_one()
+        return self._governance_implies_admin()
+
+    def _governance_policy_gainers(self, changes):
+        """The new owner (approves requests for the group) and whoever has a
+        request for the group under way."""
+        self.ensure_one()
+        gainers = self.env["res.users"]
+        owner = changes.get("governance_owner_id", (False, False))[1]
+        if owner:
+            gainers |= gainers.browse(owner)
+        return gainers | self._governance_pending_requesters()
+
+    def _governance_pending_requesters(self):
+        """Beneficiaries of requests not yet decided that include the group."""
+        # sudo: the proposer may not read every request; only who is
+        # excluded from approving is derived.
+        grants = (
+            self.env["access.governance.grant"]
+            .sudo()
+            .search(
+                [
+                    ("state", "in", ("draft", "submitted")),
+                    "|",
+                    ("requested_group_ids", "in", self.ids),
+                    ("profile_id.group_ids", "in", self.ids),
+                ]
+            )
+        )
+        return grants.beneficiary_id.with_env(self.env)
 
     def _governance_write_users(self, vals):
         """Write the group form's user list and record it as a baseline change."""

@@ -157,8 +157,14 @@ class ResUsers(models.Model):
             )
         )
 
+    def _governance_check_user(self):
+        """Governance actions on a user are for governance users (not portal)."""
+        if not self.env.user.has_group("access_governance.group_governance_user"):
+            raise AccessError(_("Access Governance is for internal users only."))
+
     def action_governance_claims(self):
         self.ensure_one()
+        self._governance_check_user()
         action = self.env["ir.actions.act_window"]._for_xml_id(
             "access_governance.access_governance_claim_action"
         )
@@ -169,6 +175,7 @@ class ResUsers(models.Model):
 
     def action_governance_audit(self):
         self.ensure_one()
+        self._governance_check_user()
         action = self.env["ir.actions.act_window"]._for_xml_id(
             "access_governance.access_governance_audit_action"
         )
@@ -189,6 +196,7 @@ class ResUsers(models.Model):
 
     def action_governance_offboard(self):
         self.ensure_one()
+        self._governance_check_user()
         action = self.env["ir.actions.act_window"]._for_xml_id(
             "access_governance.access_governance_offboard_action"
         )
@@ -214,6 +222,7 @@ class ResUsers(models.Model):
 
     def action_governance_request_elevation(self):
         self.ensure_one()
+        self._governance_check_user()
         return {
             "type": "ir.actions.act_window",
             "name": _("Request Elevation"),
@@ -244,6 +253,7 @@ class ResUsers(models.Model):
 
     def action_governance_findings(self):
         self.ensure_one()
+        self._governance_check_user()
         action = self.env["ir.actions.act_window"]._for_xml_id(
             "access_governance.access_governance_finding_action"
         )

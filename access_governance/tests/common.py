@@ -159,6 +159,28 @@ class AccessGovernanceCommon(TransactionCase):
             {"groups_id": [Command.link(group.id) for group in groups]}
         )
 
+    def pending_changes(self, record):
+        """Policy changes of ``record`` awaiting a second administrator."""
+        return (
+            self.env["access.governance.policy.change"]
+            .sudo()
+            .search(
+                [
+                    ("res_model", "=", record._name),
+                    ("res_id", "=", record.id),
+                    ("state", "=", "submitted"),
+                ]
+            )
+        )
+
+    def approve_pending(self, record, approver=None):
+        """Approve (and so apply) the pending policy changes of ``record`` as
+        a second Settings administrator (``base.user_admin`` by default)."""
+        changes = self.pending_changes(record)
+        self.assertTrue(changes, f"no pending policy change on {record.display_name}")
+        changes.with_user(approver or self.env.ref("base.user_admin")).action_approve()
+        return changes
+
     def active_claims(self, user, group=None):
         domain = [("user_id", "=", user.id), ("active", "=", True)]
         if group:

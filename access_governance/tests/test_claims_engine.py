@@ -228,7 +228,7 @@ class TestClaimsEngine(AccessGovernanceCommon):
         user.notification_type = "inbox"
         user.write({"groups_id": [Command.link(self.group_tech.id)]})
         self.assertFalse(self.active_claims(user), "no claim on non-governed groups")
-        forged = self.Claim.sudo().create(
+        forged = self.Claim._governance_create(
             [
                 {"user_id": user.id, "group_id": group.id, "kind": "grant"}
                 for group in self.group_pref | self.group_tech

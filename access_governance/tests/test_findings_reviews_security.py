@@ -176,12 +176,26 @@ class TestFindingsReviewsSecurity(ReviewCommon):
         self.assertIn("your own access", str(caught.exception))
         mitigation = Mitigation.create(self.mitigation_vals())
         self.assertEqual(mitigation.approver_id, self.user_admin_gov)
-        with self.assertRaises(UserError):
-            mitigation.write({"approver_id": self.user_manager.id})
-        with self.assertRaises(UserError):
-            mitigation.write({"user_id": self.user_admin_gov.id})
-        # Whoever changes the control approves it anew.
-        mitigation.with_user(self.user_system).write({"control": "Monthly check"})
-        self.assertEqual(mitigation.approver_id, self.user_system)
+        # A mitigation is evidence: never changed, by anybody; withdrawn by
+        # archiving, never restored; a new control is a new mitigation.
+        for vals in (
+            {"approver_id": self.user_manager.id},
+            {"user_id": self.user_admin_gov.id},
+            {"control": "Monthly check"},
+        ):
+            for user in (self.user_admin_gov, self.user_system):
+                with (
+                    self.subTest(vals=vals, user=user.login),
+                    self.assertRaises(AccessError),
+                ):
+                    mitigation.with_user(user).write(vals)
+        self.assertEqual(mitigation.control, "x")
         mitigation.with_user(self.user_system).write({"active": False})
-        self.assertEqual(mitigation.approver_id, self.user_system)
+        self.assertEqual(mitigation.approver_id, self.user_admin_gov)
+        with self.assertRaises(AccessError):
+            mitigation.with_user(self.user_system).write({"active": True})
+        for user in (self.user_admin_gov, self.user_system):
+            with self.assertRaises(AccessError):
+                mitigation.with_user(user).unlink()
+        with self.assertRaises(AccessError):
+            mitigation.sudo().unlink()

@@ -126,7 +126,12 @@ class TestGroupGovernance(AccessGovernanceCommon):
                 "governance_requestable": True,
             }
         )
+        # Raising the risk applies at once; a new owner (who approves
+        # requests) and the requestable flag wait for a second administrator.
         self.assertEqual(group.governance_risk, "high")
+        self.assertFalse(group.governance_owner_id)
+        self.assertFalse(group.governance_requestable)
+        self.approve_pending(group)
         self.assertEqual(group.governance_owner_id, self.user_manager)
         self.assertTrue(group.governance_requestable)
 
@@ -160,9 +165,16 @@ class TestGroupGovernance(AccessGovernanceCommon):
         group.with_user(self.user_system).write(
             {"governance_risk": "critical", "governance_owner_id": self.user_manager.id}
         )
-        entries = self.audit_since(sequence)
-        self.assertEqual(len(entries), 1)
-        entry = entries
+        approver = self.env.ref("base.user_admin")
+        self.approve_pending(group, approver)
+        entries = self.audit_since(sequence, event="group_policy")
+        self.assertEqual(len(entries), 2, "the risk at once, the owner when approved")
+        self.assertEqual(entries[1].actor_id, approver)
+        self.assertEqual(
+            json.loads(entries[1].details)["governance_owner_id"],
+            [False, self.user_manager.id],
+        )
+        entry = entries[0]
         self.assertEqual(entry.event, "group_policy")
         self.assertEqual(entry.actor_id, self.user_system)
         self.assertEqual((entry.res_model, entry.res_id), ("res.groups", group.id))
@@ -170,7 +182,6 @@ class TestGroupGovernance(AccessGovernanceCommon):
         self.assertIn("critical", entry.description)
         details = json.loads(entry.details)
         self.assertEqual(details["governance_risk"], ["low", "critical"])
-        self.assertEqual(details["governance_owner_id"], [False, self.user_manager.id])
 
         # Writing the same values again changes nothing and audits nothing.
         sequence = self.last_audit_sequence()
@@ -188,11 +199,14 @@ class TestGroupGovernance(AccessGovernanceCommon):
         sequence = self.last_audit_sequence()
 
         group.with_user(self.user_system).write({"governance_scope": "governed"})
+        self.assertEqual(group.governance_scope, "technical", "four-eyes")
+        approver = self.env.ref("base.user_admin")
+        self.approve_pending(group, approver)
         claim = self.active_claims(user, group)
         self.assertEqual(len(claim), 1)
         self.assertEqual(claim.kind, "baseline")
         self.assertFalse(claim.added, "the user already held the group")
-        self.assertEqual(claim.started_by_id, self.user_system)
+        self.assertEqual(claim.started_by_id, approver)
         events = self.audit_since(sequence).mapped("event")
         self.assertIn("group_policy", events)
         capture = self.audit_since(sequence, event="baseline_capture")
@@ -211,8 +225,11 @@ class TestGroupGovernance(AccessGovernanceCommon):
         self.assertEqual(claims.user_id, user | self.user_employee2)
 
         group.with_user(self.user_system).write({"governance_scope": "technical"})
+        self.assertTrue(all(claims.mapped("active")), "four-eyes")
+        approver = self.env.ref("base.user_admin")
+        self.approve_pending(group, approver)
         self.assertFalse(any(claims.mapped("active")))
-        self.assertEqual(claims.ended_by_id, self.user_system)
+        self.assertEqual(claims.ended_by_id, approver)
         self.assertIn(group, self.groups_of(user))
         self.assertIn(group, self.groups_of(self.user_employee2))
         # The engine leaves the group alone from now on.

@@ -303,7 +303,7 @@ class TestLeaver(LifecycleCommon):
         self.assertEqual(self.held(leaver), groups)
 
     def test_refuse_self_superuser_last_admin(self):
-        with self.assertRaisesRegex(UserError, "yourself"):
+        with self.assertRaisesRegex(AccessError, "your own access"):
             self.offboard(self.user_manager)
         with self.assertRaisesRegex(UserError, "superuser"):
             self.offboard(self.env["res.users"].browse(SUPERUSER_ID))
@@ -314,8 +314,10 @@ class TestLeaver(LifecycleCommon):
             ]
         )
         admins.write({"active": False})
-        with self.assertRaisesRegex(UserError, "last active Settings administrator"):
+        with self.assertRaisesRegex(AccessError, "only a Settings administrator"):
             self.offboard(self.user_system)
+        with self.assertRaisesRegex(UserError, "without an active Settings admin"):
+            self.offboard(self.user_system, as_user=self.env.ref("base.user_root"))
         self.assertTrue(self.user_system.active)
 
     def test_malicious_employee(self):

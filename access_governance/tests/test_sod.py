@@ -1,6 +1,8 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 from datetime import timedelta
 
+from freezegun import freeze_time
+
 from odoo import fields
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.fields import Command
@@ -117,12 +119,14 @@ class TestSeparationOfDuties(GrantCommon):
         grant.action_submit()
         self.assertEqual(grant.state, "submitted", "not blocked, usual approval")
         self.assertIn("mitigated", grant.sod_summary)
-        # An expired mitigation no longer counts.
-        mitigation.date_end = fields.Date.today() - timedelta(days=1)
-        self.assertFalse(mitigation.is_valid)
-        grant2 = self.request(self.user_employee, profile_id=self.profile_close.id)
-        with self.assertRefused(UserError, "Bills vs. payments"):
-            grant2.action_submit()
+        # An expired mitigation no longer counts (a mitigation is evidence:
+        # it expires, nobody edits its end date).
+        with freeze_time(fields.Date.today() + timedelta(days=31)):
+            mitigation.invalidate_recordset(["is_valid"])
+            self.assertFalse(mitigation.is_valid)
+            grant2 = self.request(self.user_employee, profile_id=self.profile_close.id)
+            with self.assertRefused(UserError, "Bills vs. payments"):
+                grant2.action_submit()
 
     def test_rules_and_mitigations_access(self):
         self.assertEqual(
