@@ -4,7 +4,7 @@
     "name": "Access Governance",
     "summary": "Identity governance for Odoo: claims-based group management, "
     "tamper-evident audit trail, roles, elevation, reviews",
-    "version": "18.0.1.1.0",
+    "version": "18.0.1.2.0",
     "category": "Administration",
     "license": "LGPL-3",
     "author": "access_governance authors",
@@ -25,6 +25,7 @@
         "data/ir_sequence_data.xml",
         "data/mail_activity_type_data.xml",
         "data/access_governance_sod_rule_data.xml",
+        "wizard/access_governance_grant_reason_views.xml",
         "views/access_governance_grant_views.xml",
         "views/access_governance_profile_views.xml",
         "views/access_governance_sod_rule_views.xml",

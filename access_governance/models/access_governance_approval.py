@@ -1,13 +1,15 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
-from odoo import fields, models
+from odoo import api, fields, models
 
 
 class AccessGovernanceApproval(models.Model):
     """One approver's decision on a grant. Created only by the grant's
-    ``action_approve`` / ``action_reject``, which check the approver."""
+    decision methods (through its approval gate), on the trusted path;
+    evidence from its creation: never changed, never deleted."""
 
     _name = "access.governance.approval"
-    _description = "Access Governance Approval"
+    _description = "Access Request Decision"
+    _inherit = ["access.governance.guarded"]
     _order = "date desc, id desc"
 
     grant_id = fields.Many2one(
@@ -35,3 +37,17 @@ class AccessGovernanceApproval(models.Model):
             "Each approver decides once on a grant.",
         ),
     )
+
+    @api.model
+    def _governance_protected(self):
+        # Written by the grant's decision methods only: every stored field.
+        return {
+            name
+            for name, field in self._fields.items()
+            if field.store and name not in models.MAGIC_COLUMNS
+        } | super()._governance_protected()
+
+    def _governance_is_evidence(self):
+        """A decision is evidence as soon as it is recorded."""
+        self.ensure_one()
+        return True

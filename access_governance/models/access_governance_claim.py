@@ -34,6 +34,12 @@ _logger = logging.getLogger(__name__)
 # made then are not out-of-band changes. Not settable through the context.
 ENGINE_WRITING = ContextVar("access_governance_engine_writing", default=False)
 
+# Source model -> the claim's link to it.
+SOURCE_LINKS = {
+    "access.governance.grant": "grant_id",
+    "access.governance.role.assignment": "role_assignment_id",
+}
+
 CLAIM_KINDS = [
     ("baseline", "Baseline"),
     ("role", "Role"),
@@ -62,6 +68,22 @@ class AccessGovernanceClaim(models.Model):
         "assignment or a grant. Empty for a baseline claim.",
     )
     source_name = fields.Char(readonly=True)
+    grant_id = fields.Many2one(
+        "access.governance.grant",
+        string="Grant",
+        index="btree_not_null",
+        readonly=True,
+        ondelete="set null",
+        help="The grant that justifies this claim (kind Grant).",
+    )
+    role_assignment_id = fields.Many2one(
+        "access.governance.role.assignment",
+        string="Role Assignment",
+        index="btree_not_null",
+        readonly=True,
+        ondelete="set null",
+        help="The role assignment that justifies this claim (kind Role).",
+    )
     added = fields.Boolean(
         readonly=True,
         help="The user lacked the group when this claim started, so this claim "
@@ -122,6 +144,14 @@ class AccessGovernanceClaim(models.Model):
             return source, source
         source.ensure_one()
         return f"{source._name},{source.id}", source.sudo().display_name
+
+    @api.model
+    def _claims_source_links(self, ref):
+        """The real links of a source reference: {grant_id} or
+        {role_assignment_id} (``source_ref`` stays, as evidence)."""
+        model, _sep, res_id = (ref or "").partition(",")
+        field = SOURCE_LINKS.get(model)
+        return {field: int(res_id)} if field and res_id.isdigit() else {}
 
     @api.model
     def _claims_group_data(self):
@@ -352,6 +382,7 @@ class AccessGovernanceClaim(models.Model):
                     "kind": kind,
                     "source_ref": ref,
                     "source_name": name,
+                    **self._claims_source_links(ref),
                     "added": gid not in current[uid],
                     "date_start": now,
                     "started_by_id": self.env.uid,

@@ -21,6 +21,7 @@ from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.fields import Command
 from odoo.tools import SQL
 
+from .access_governance_guarded import is_trusted, trusted
 from .res_groups import RISK_LEVELS, RISK_ORDER
 
 _logger = logging.getLogger(__name__)
@@ -38,10 +39,14 @@ GRANT_STATES = [
 ACTIVITY_APPROVAL = "access_governance.mail_activity_type_grant_approval"
 ACTIVITY_REVIEW = "access_governance.mail_activity_type_grant_review"
 
-# Written only by the grant's own methods (as superuser), never by callers.
+# Written only by the grant's own transition methods (the trusted path of
+# access.governance.guarded), never by callers: not in values, not from
+# default_* context keys, not by load() or copy(default=...).
 PROTECTED_FIELDS = {
     "name",
     "state",
+    "requester_id",
+    "approved_group_ids",
     "approver_ids",
     "required_approver_ids",
     "approval_ids",
@@ -56,6 +61,8 @@ PROTECTED_FIELDS = {
     "sod_summary",
     "sod_rule_ids",
     "revoked_by_id",
+    "revoke_reason",
+    "revoke_source",
     "extended_from_id",
 }
 # What a requester may still change while the request is a draft.
@@ -84,14 +91,55 @@ WINDOW_EXCLUDED_MODELS = {
     "res.device.log",
     "res.users.log",
 }
+REVOKE_SOURCES = [
+    ("manager", "Revoked by a manager"),
+    ("review", "Access review"),
+    ("offboarding", "Offboarding"),
+    ("finding", "Finding remediation"),
+    ("out_of_band", "Group removed by an administrator"),
+    ("other", "Access ended elsewhere"),
+]
+ENDED_STATES = ("expired", "revoked", "rejected", "cancelled")
+# transition: (states it may start from, state it leads to)
+TRANSITIONS = {
+    "submit": (("draft",), "submitted"),
+    "approve": (("submitted",), "approved"),
+    "reject": (("submitted",), "rejected"),
+    "cancel": (("draft", "submitted", "approved"), "cancelled"),
+    "revoke": (("submitted", "approved", "active"), "revoked"),
+    "extend": (("approved", "active"), None),
+    "break_glass": (("draft",), "active"),
+    "sign_off": ((), None),  # keyed on review_required, whatever the state
+}
+TRANSITION_LABELS = {
+    "submit": "submitted",
+    "approve": "approved",
+    "reject": "rejected",
+    "cancel": "cancelled",
+    "revoke": "revoked",
+    "extend": "extended",
+    "break_glass": "activated as break-glass access",
+    "sign_off": "signed off",
+}
+TRANSITION_VERBS = {"submit": "submit", "cancel": "cancel", "extend": "extend"}
+CAN_FIELDS = {
+    "submit": "can_submit",
+    "approve": "can_decide",
+    "cancel": "can_cancel",
+    "revoke": "can_revoke",
+    "extend": "can_extend",
+    "break_glass": "can_break_glass",
+    "sign_off": "can_sign_off",
+}
 WINDOW_LIMIT = 200
 WINDOW_PER_MODEL = 50
 
 
 class AccessGovernanceGrant(models.Model):
     _name = "access.governance.grant"
-    _description = "Access Governance Grant"
-    _inherit = ("mail.thread", "mail.activity.mixin")
+    _description = "Access Request"
+    _inherit = ("mail.thread", "mail.activity.mixin", "access.governance.guarded")
+    _governance_protected_fields = frozenset(PROTECTED_FIELDS)
     _order = "id desc"
 
     name = fields.Char(
@@ -113,7 +161,9 @@ class AccessGovernanceGrant(models.Model):
         index=True,
         readonly=True,
         copy=False,
-        default=lambda self: self.env.user,
+        # An id, not a record: access.governance.guarded's default_get
+        # passes the field's own default through as is.
+        default=lambda self: self.env.uid,
     )
     profile_id = fields.Many2one(
         "access.governance.profile",
@@ -164,6 +214,7 @@ class AccessGovernanceGrant(models.Model):
         GRANT_STATES,
         default="draft",
         required=True,
+        readonly=True,
         index=True,
         tracking=True,
         copy=False,
@@ -230,6 +281,17 @@ class AccessGovernanceGrant(models.Model):
         "groups Odoo added along are not listed). Groups held before are "
         "kept at expiry.",
     )
+    approved_group_ids = fields.Many2many(
+        "res.groups",
+        "access_governance_grant_approved_group_rel",
+        "grant_id",
+        "group_id",
+        string="Approved Groups",
+        readonly=True,
+        copy=False,
+        help="What was approved, frozen at approval: activation grants exactly "
+        "these groups, whatever the profile holds by then.",
+    )
     claim_ids = fields.One2many(
         "access.governance.claim", compute="_compute_claim_ids", string="Claims"
     )
@@ -237,9 +299,18 @@ class AccessGovernanceGrant(models.Model):
     date_ended = fields.Datetime(string="Ended On", readonly=True, copy=False)
     reminder_sent = fields.Boolean(readonly=True, copy=False)
     revoke_reason = fields.Text(
+        readonly=True,
         tracking=True,
         copy=False,
-        help="Why a manager revoked this grant (required to revoke).",
+        help="Why the access was revoked: the manager's reason, or what ended "
+        "it elsewhere (a review, an offboarding, a finding, an administrator).",
+    )
+    revoke_source = fields.Selection(
+        REVOKE_SOURCES,
+        string="Revoked By (Source)",
+        readonly=True,
+        copy=False,
+        help="What ended the access: the Revoke button or another process.",
     )
     revoked_by_id = fields.Many2one("res.users", readonly=True, copy=False)
     extended_from_id = fields.Many2one(
@@ -262,8 +333,14 @@ class AccessGovernanceGrant(models.Model):
         "res.users", string="Signed Off By", readonly=True, copy=False
     )
     date_reviewed = fields.Datetime(string="Signed Off On", readonly=True, copy=False)
-    can_decide = fields.Boolean(compute="_compute_can_decide")
-    can_sign_off = fields.Boolean(compute="_compute_can_decide")
+    # What the current user may do, asked of the gate (_grant_check_transition).
+    can_submit = fields.Boolean(compute="_compute_can")
+    can_decide = fields.Boolean(compute="_compute_can")
+    can_cancel = fields.Boolean(compute="_compute_can")
+    can_revoke = fields.Boolean(compute="_compute_can")
+    can_extend = fields.Boolean(compute="_compute_can")
+    can_break_glass = fields.Boolean(compute="_compute_can")
+    can_sign_off = fields.Boolean(compute="_compute_can")
     window_activity_html = fields.Html(
         string="Activity During the Window",
         compute="_compute_window_activity_html",
@@ -338,27 +415,24 @@ class AccessGovernanceGrant(models.Model):
 
     def _compute_claim_ids(self):
         Claim = self.env["access.governance.claim"].with_context(active_test=False)
+        claims = Claim.search([("grant_id", "in", self.ids)]) if self.ids else Claim
         for grant in self:
-            grant.claim_ids = (
-                Claim.search([("source_ref", "=", f"{self._name},{grant.id}")])
-                if grant.id
-                else Claim
-            )
+            grant.claim_ids = claims.filtered(lambda c, g=grant: c.grant_id == g)
 
     @api.depends_context("uid")
-    @api.depends("state", "approver_ids", "beneficiary_id", "requester_id")
-    def _compute_can_decide(self):
-        user = self.env.user
-        is_manager = user.has_group("access_governance.group_governance_manager")
+    @api.depends(
+        "state",
+        "approver_ids",
+        "approval_ids",
+        "beneficiary_id",
+        "requester_id",
+        "review_required",
+        "profile_id.break_glass",
+    )
+    def _compute_can(self):
         for grant in self:
-            involved = user in (grant.beneficiary_id | grant.requester_id)
-            allowed = not involved and (is_manager or user in grant.approver_ids)
-            grant.can_decide = allowed and grant.state == "submitted"
-            grant.can_sign_off = (
-                not involved
-                and (is_manager or user in grant.approver_ids)
-                and grant.review_required
-            )
+            for transition, name in CAN_FIELDS.items():
+                grant[name] = not grant._grant_transition_refusal(transition)
 
     @api.constrains("profile_id", "requested_group_ids")
     def _check_what(self):
@@ -413,22 +487,8 @@ class AccessGovernanceGrant(models.Model):
     # ------------------------------------------------------------------
     @api.model_create_multi
     def create(self, vals_list):
-        if not self.env.su:
-            for vals in vals_list:
-                if vals.get("state", "draft") == "draft":
-                    vals.pop("state", None)
-                protected = self._grant_protected_fields() & vals.keys()
-                if protected:
-                    raise AccessError(
-                        _(
-                            "These fields are set by the approval flow, not by "
-                            "hand: %s",
-                            ", ".join(sorted(protected)),
-                        )
-                    )
-                requester = vals.get("requester_id", self.env.uid)
-                if requester != self.env.uid and not self._grant_is_manager():
-                    raise AccessError(_("You can only file requests in your own name."))
+        # Protected fields (state, requester, approvals...) in the values or
+        # as default_* context keys are refused by access.governance.guarded.
         grants = super().create(vals_list)
         if not self.env.su:
             grants._grant_check_beneficiary()
@@ -444,45 +504,29 @@ class AccessGovernanceGrant(models.Model):
         return grants
 
     def write(self, vals):
-        if not self.env.su:
-            # The requester is fixed at creation: changing it later could
-            # turn a requester into an eligible approver of their own request.
-            protected = (self._grant_protected_fields() | {"requester_id"}) & (
-                vals.keys()
+        if (
+            not is_trusted()
+            and REQUEST_FIELDS & vals.keys()
+            and any(grant.state != "draft" for grant in self)
+        ):
+            raise UserError(
+                _("Only draft requests can be changed. Cancel and request again.")
             )
-            if protected:
-                raise AccessError(
-                    _(
-                        "These fields are set by the approval flow, not by hand: %s",
-                        ", ".join(sorted(protected)),
-                    )
-                )
-            if REQUEST_FIELDS & vals.keys() and any(
-                grant.state != "draft" for grant in self
-            ):
-                raise UserError(
-                    _("Only draft requests can be changed. Cancel and request again.")
-                )
-            if "revoke_reason" in vals and not self._grant_is_manager():
-                raise AccessError(
-                    _("Only Access Governance managers can revoke access.")
-                )
         res = super().write(vals)
         if "beneficiary_id" in vals and not self.env.su:
             self._grant_check_beneficiary()
         return res
 
     @api.model
-    def _grant_protected_fields(self):
-        """Fields callers may never write: the flow-controlled ones and every
-        stored computed field without inverse (the ORM would store a value
-        written over RPC as is, e.g. group_ids or approvals_required)."""
-        computed = {
-            name
-            for name, field in self._fields.items()
-            if field.compute and field.store and not field.inverse and field.readonly
-        }
-        return PROTECTED_FIELDS | computed
+    def _governance_protected(self):
+        # The end date is computed from the profile but set by the requester
+        # while the request is a draft (see REQUEST_FIELDS).
+        return super()._governance_protected() - {"date_end"}
+
+    def _governance_is_evidence(self):
+        """An ended grant (expired, revoked, rejected, cancelled) is evidence."""
+        self.ensure_one()
+        return self.state in ENDED_STATES
 
     @api.ondelete(at_uninstall=False)
     def _unlink_except_submitted(self):
@@ -497,14 +541,10 @@ class AccessGovernanceGrant(models.Model):
             )
 
     def _grant_write(self, vals):
-        """Write flow-controlled fields.
-
-        sudo: the state, approvals and evidence fields are protected against
-        direct writes (see :meth:`write`); the caller has checked that the
-        current user may perform the transition. Tracking still credits the
-        real user.
-        """
-        return self.sudo().write(vals)
+        """Write flow-controlled fields, on the trusted path (the caller has
+        checked the transition through :meth:`_grant_check_transition`).
+        Tracking still credits the real user."""
+        return self._governance_write(vals)
 
     # ------------------------------------------------------------------
     # Helpers
@@ -578,10 +618,13 @@ class AccessGovernanceGrant(models.Model):
             approvers = groups.governance_owner_id
             if any(not group.governance_owner_id for group in groups):
                 approvers |= self._grant_governance_managers()
-        approvers = approvers.filtered(lambda u: u.active and not u.share)
+        involved = self.beneficiary_id | self.requester_id
+        approvers = approvers.filtered(lambda u: u.active and not u.share) - involved
         if not approvers:
-            approvers = self._grant_governance_managers()
-        return approvers - self.beneficiary_id - self.requester_id
+            # Nobody named may decide (or only the people involved are
+            # named): the governance managers do.
+            approvers = self._grant_governance_managers() - involved
+        return approvers
 
     @api.model
     def _grant_governance_managers(self):
@@ -602,36 +645,137 @@ class AccessGovernanceGrant(models.Model):
             and self.required_approver_ids <= approvers
         )
 
-    def _grant_check_can_decide(self):
-        """Raise unless the current user may approve or reject this grant."""
+    # ------------------------------------------------------------------
+    # The gate: who may move a grant to which state
+    # ------------------------------------------------------------------
+    def _grant_check_transition(self, transition, user=None):
+        """Raise unless ``user`` (the current user by default) may make
+        ``transition`` on every grant of ``self``.
+
+        The one place that says who may do what, as hr_holidays'
+        ``_check_approval_update``: every button, every ``can_*`` field and
+        every RPC call (``action_*``, marking an approval to-do done) asks it.
+        Refusals are logged in one fixed form."""
+        for grant in self:
+            error = grant._grant_transition_refusal(transition, user)
+            if error:
+                _logger.warning(
+                    "Grant %s: REJECT for %s (#%s) by uid #%s: %s",
+                    transition,
+                    grant.name,
+                    grant.id,
+                    (user or self.env.user).id,
+                    error.args[0] if error.args else "",
+                )
+                raise error
+        return True
+
+    def _grant_transition_refusal(self, transition, user=None):
+        """The exception refusing ``transition`` to ``user``, or None.
+
+        ``transition`` is one of TRANSITIONS (submit, approve, reject,
+        cancel, revoke, extend, break_glass, sign_off)."""
         self.ensure_one()
-        user = self.env.user
-        if self.state != "submitted":
-            raise UserError(
-                _("%(grant)s is not waiting for approval.", grant=self.name)
+        trusted_code = user is None and self.env.su
+        user = user or self.env.user
+        error = self._grant_refusal_state(transition)
+        if error or trusted_code:
+            # Superuser: the caller is the module's own trusted code (a
+            # cron, a fixture); the state rule still holds.
+            return error
+        if transition in ("submit", "cancel", "extend"):
+            return self._grant_refusal_party(transition, user)
+        if transition == "revoke":
+            if not self._grant_is_manager(user):
+                return AccessError(
+                    _("Only Access Governance managers can revoke access.")
+                )
+            return None
+        if transition == "break_glass":
+            if user != self.beneficiary_id:
+                return UserError(_("Only the beneficiary can break the glass."))
+            return None
+        return self._grant_refusal_decider(transition, user)
+
+    def _grant_refusal_state(self, transition):
+        sources, _target = TRANSITIONS[transition]
+        if transition == "sign_off":
+            if not self.review_required:
+                return UserError(_("%s is not waiting for a review.", self.name))
+            return None
+        if self.state not in sources:
+            return UserError(
+                _(
+                    "%(grant)s is %(state)s: it cannot be %(action)s.",
+                    grant=self.name,
+                    state=dict(GRANT_STATES)[self.state].lower(),
+                    action=TRANSITION_LABELS[transition],
+                )
             )
+        if transition == "break_glass" and not self.profile_id.break_glass:
+            return UserError(
+                _("%s is not a break-glass profile.", self.profile_id.name)
+            )
+        if transition == "extend" and not self.date_end:
+            return UserError(_("Permanent access cannot be extended."))
+        return None
+
+    def _grant_refusal_party(self, transition, user):
+        """submit, cancel, extend: the beneficiary, the requester or a
+        governance manager."""
+        if user in (self.beneficiary_id | self.requester_id):
+            return None
+        if self._grant_is_manager(user):
+            return None
+        return AccessError(
+            _(
+                "Only the beneficiary, the requester or an Access Governance "
+                "manager may %(action)s %(grant)s.",
+                action=TRANSITION_VERBS[transition],
+                grant=self.name,
+            )
+        )
+
+    def _grant_refusal_decider(self, transition, user):
+        """approve, reject, sign_off: never about one's own access; the named
+        approvers only (the profile's approvers are authoritative: a
+        governance manager who is not one of them may not step in)."""
+        sign_off = transition == "sign_off"
         if user == self.beneficiary_id:
-            raise UserError(_("You cannot approve or reject your own access."))
+            if sign_off:
+                return UserError(_("You cannot sign off your own break-glass use."))
+            return UserError(_("You cannot approve or reject your own access."))
         if user == self.requester_id:
-            raise UserError(
+            if sign_off:
+                return UserError(
+                    _(
+                        "You requested this break-glass access: someone else "
+                        "must sign it off."
+                    )
+                )
+            return UserError(
                 _("You requested this access: someone else must approve it.")
             )
-        if user not in self.approver_ids and not self._grant_is_manager():
-            _logger.warning(
-                "Grant decision: REJECT for %s (%s) by uid #%s: not an approver",
-                self.name,
-                self.id,
-                user.id,
-            )
-            raise AccessError(_("You are not an approver of %s.", self.name))
+        if user not in self.approver_ids:
+            if sign_off:
+                return AccessError(_("You are not a reviewer of %s.", self.name))
+            return AccessError(_("You are not an approver of %s.", self.name))
+        if transition == "reject" and user in self._grant_decided_by():
+            return UserError(_("You have already decided on %s.", self.name))
+        return None
+
+    def _grant_decided_by(self):
+        """Who has already decided (sudo: a plain-user approver sees only their
+        own decision; the gate must see everybody's)."""
+        self.ensure_one()
+        return self.sudo().approval_ids.approver_id.with_env(self.env)
 
     # ------------------------------------------------------------------
     # Actions
     # ------------------------------------------------------------------
     def action_submit(self):
+        self._grant_check_transition("submit")
         for grant in self:
-            if grant.state != "draft":
-                raise UserError(_("%s has already been submitted.", grant.name))
             if grant.profile_id.break_glass:
                 raise UserError(
                     _(
@@ -727,11 +871,7 @@ class AccessGovernanceGrant(models.Model):
             ),
             {"approvers": approvers.ids, "required": required.ids},
         )
-        self._grant_schedule_activities_as_superuser(
-            ACTIVITY_APPROVAL,
-            approvers,
-            _("Approve access for %s", self.beneficiary_id.name),
-        )
+        self.activity_update()
 
     def _grant_evaluate_sod(self):
         """Check the SoD rules on the access the beneficiary would hold.
@@ -785,38 +925,65 @@ class AccessGovernanceGrant(models.Model):
             )
         return conflicts
 
-    def action_approve(self):
+    def action_approve(self, comment=None):
+        """The current user's approval (also what marking their approval
+        to-do done does, with the feedback as comment)."""
         self.ensure_one()
-        self._grant_check_can_decide()
+        self._grant_check_transition("approve")
         user = self.env.user
-        if user in self.approval_ids.approver_id:
+        if user in self._grant_decided_by():
             return True  # approving twice counts once
-        self._grant_record_decision("approve")
-        self._grant_activity_done_as_superuser(ACTIVITY_APPROVAL, user, _("Approved"))
+        self._grant_record_decision("approve", comment)
         self._grant_audit(
             "grant_approval",
             _("approved by %s.", user.name),
-            {"approver": user.id},
+            {"approver": user.id, "comment": comment or ""},
         )
         if self._grant_is_fully_approved():
             self._grant_approve()
+        else:
+            self.activity_update()
         return True
 
-    def action_reject(self):
+    def action_reject(self, reason=None):
+        """Reject with a reason: without one, open the dialog asking it."""
         self.ensure_one()
-        self._grant_check_can_decide()
+        self._grant_check_transition("reject")
+        if not (reason or "").strip():
+            return self._grant_reason_dialog("reject")
         user = self.env.user
-        self._grant_record_decision("reject")
+        self._grant_record_decision("reject", reason)
         self._grant_write({"state": "rejected"})
-        self._grant_activity_unlink_as_superuser(ACTIVITY_APPROVAL)
+        self.activity_update()
         self._grant_audit(
-            "grant_rejected", _("rejected by %s.", user.name), {"approver": user.id}
+            "grant_rejected",
+            _("rejected by %(user)s: %(reason)s", user=user.name, reason=reason),
+            {"approver": user.id, "reason": reason},
         )
         self._grant_message_post(
-            body=_("Rejected by %s.", user.name),
+            body=_("Rejected by %(user)s: %(reason)s", user=user.name, reason=reason),
             partner_ids=(self.requester_id | self.beneficiary_id).partner_id.ids,
         )
         return True
+
+    def _grant_reason_dialog(self, transition):
+        """The small dialog asking the reason of a rejection or revocation
+        (as Time Off's Refuse)."""
+        return {
+            "type": "ir.actions.act_window",
+            "name": _("Reject Request")
+            if transition == "reject"
+            else _("Revoke Access"),
+            "res_model": "access.governance.grant.reason",
+            "view_mode": "form",
+            "views": [(False, "form")],
+            "target": "new",
+            "context": {
+                "active_model": self._name,
+                "active_ids": self.ids,
+                "grant_transition": transition,
+            },
+        }
 
     def _grant_record_decision(self, decision, comment=None):
         self._grant_create_approval_as_superuser(
@@ -829,15 +996,23 @@ class AccessGovernanceGrant(models.Model):
         )
 
     def _grant_create_approval_as_superuser(self, vals):
-        # sudo: decisions are evidence; nobody creates them directly, the
-        # caller (_grant_check_can_decide) has checked the approver.
-        return self.env["access.governance.approval"].sudo().create(vals)
+        # Trusted path (sudo inside): decisions are evidence; nobody creates
+        # them directly, the caller has checked the approver at the gate.
+        return self.env["access.governance.approval"]._governance_create([vals])
 
     def _grant_approve(self):
-        """submitted -> approved; activate at once when the start is past."""
+        """submitted -> approved, freezing what was approved; activate at
+        once when the start is past."""
         for grant in self:
-            grant._grant_write({"state": "approved"})
-            grant._grant_activity_unlink_as_superuser(ACTIVITY_APPROVAL)
+            grant._grant_write(
+                {
+                    "state": "approved",
+                    "approved_group_ids": [
+                        Command.set(grant._grant_source_groups().ids)
+                    ],
+                }
+            )
+            grant.activity_update()
             if not grant.policy_approved:
                 grant._grant_audit(
                     "grant_approved",
@@ -857,10 +1032,11 @@ class AccessGovernanceGrant(models.Model):
         for grant in self:
             if grant.state != "approved":
                 continue
-            # The source, not the stored group_ids: what was approved.
+            # What was approved, frozen at approval: never what the profile
+            # holds by now.
             started = Claim._claims_start(
                 grant.beneficiary_id,
-                grant._grant_source_groups(),
+                grant.approved_group_ids,
                 "grant",
                 source=grant,
             )
@@ -889,15 +1065,22 @@ class AccessGovernanceGrant(models.Model):
                 partner_ids=grant.beneficiary_id.partner_id.ids,
             )
 
-    def _grant_end(self, state, description):
+    def _grant_end(self, state, description, vals=None):
         """active -> expired / revoked: end the claims (the engine keeps
-        what another claim holds); approved/submitted -> revoked."""
+        what another claim holds); approved/submitted -> revoked.
+
+        The state is written first: the claims engine then sees the grant
+        already ended and does not end it a second time (see
+        :meth:`_grant_follow_claims`)."""
         Claim = self.env["access.governance.claim"]
         for grant in self:
-            if grant.state == "active":
+            was_active = grant.state == "active"
+            grant._grant_write(
+                dict(vals or {}, state=state, date_ended=fields.Datetime.now())
+            )
+            if was_active:
                 Claim._claims_end_source(grant, note=state)
-            grant._grant_write({"state": state, "date_ended": fields.Datetime.now()})
-            grant._grant_activity_unlink_as_superuser(ACTIVITY_APPROVAL)
+            grant.activity_update()
             grant._grant_audit(f"grant_{state}", description)
 
     def _grant_expire(self):
@@ -905,40 +1088,36 @@ class AccessGovernanceGrant(models.Model):
             "expired", _("expired.")
         )
 
-    def action_revoke(self):
-        if not self._grant_is_manager():
-            raise AccessError(_("Only Access Governance managers can revoke access."))
+    def action_revoke(self, reason=None):
+        """Revoke with a reason: without one, open the dialog asking it."""
+        self._grant_check_transition("revoke")
+        if not (reason or "").strip():
+            return self._grant_reason_dialog("revoke")
         for grant in self:
-            if grant.state not in ("submitted", "approved", "active"):
-                raise UserError(_("%s is not in force: nothing to revoke.", grant.name))
-            if not (grant.revoke_reason or "").strip():
-                raise UserError(_("Give the reason for revoking %s.", grant.name))
-            grant._grant_write({"revoked_by_id": self.env.uid})
             grant._grant_end(
                 "revoked",
                 _(
                     "revoked by %(user)s: %(reason)s",
                     user=self.env.user.name,
-                    reason=grant.revoke_reason,
+                    reason=reason,
                 ),
+                {
+                    "revoked_by_id": self.env.uid,
+                    "revoke_reason": reason,
+                    "revoke_source": "manager",
+                },
             )
             grant._grant_message_post(
-                body=_("Access revoked: %s", grant.revoke_reason),
+                body=_("Access revoked: %s", reason),
                 partner_ids=grant.beneficiary_id.partner_id.ids,
             )
         return True
 
     def action_cancel(self):
+        self._grant_check_transition("cancel")
         for grant in self:
-            if grant.state not in ("draft", "submitted", "approved"):
-                raise UserError(_("%s can no longer be cancelled.", grant.name))
-            if not (
-                self.env.user in (grant.beneficiary_id | grant.requester_id)
-                or self._grant_is_manager()
-            ):
-                raise AccessError(_("You cannot cancel %s.", grant.name))
             grant._grant_write({"state": "cancelled"})
-            grant._grant_activity_unlink_as_superuser(ACTIVITY_APPROVAL)
+            grant.activity_update()
             grant._grant_audit("grant_cancelled", _("cancelled."))
         return True
 
@@ -946,8 +1125,7 @@ class AccessGovernanceGrant(models.Model):
         """A new request linked to this one, starting when it ends, that goes
         through approval again."""
         self.ensure_one()
-        if self.state not in ("approved", "active") or not self.date_end:
-            raise UserError(_("Only time-limited access in force can be extended."))
+        self._grant_check_transition("extend")
         duration = self.date_end - self.date_start
         if self.profile_id.max_duration_hours:
             duration = min(
@@ -983,10 +1161,7 @@ class AccessGovernanceGrant(models.Model):
         """The beneficiary activates break-glass access at once, with a
         reason; the profile's approvers sign it off afterwards."""
         self.ensure_one()
-        if not self.profile_id.break_glass or self.state != "draft":
-            raise UserError(_("Only a draft break-glass request can be activated now."))
-        if self.env.user != self.beneficiary_id:
-            raise UserError(_("Only the beneficiary can break the glass."))
+        self._grant_check_transition("break_glass")
         if not (self.reason or "").strip():
             raise UserError(_("A reason is mandatory for break-glass access."))
         now = fields.Datetime.now()
@@ -1002,6 +1177,7 @@ class AccessGovernanceGrant(models.Model):
                 "state": "approved",
                 "review_required": True,
                 "approver_ids": [Command.set(reviewers.ids)],
+                "approved_group_ids": [Command.set(self._grant_source_groups().ids)],
             }
         )
         self._grant_audit(
@@ -1010,37 +1186,20 @@ class AccessGovernanceGrant(models.Model):
             {"reviewers": reviewers.ids},
         )
         self._grant_activate()
-        self._grant_schedule_activities_as_superuser(
-            ACTIVITY_REVIEW,
-            reviewers,
-            _("Review break-glass use by %s", self.beneficiary_id.name),
-        )
+        self.activity_update()
         return True
 
     def action_sign_off(self):
         self.ensure_one()
-        user = self.env.user
-        if not self.review_required:
-            raise UserError(_("%s is not waiting for a review.", self.name))
-        if user == self.beneficiary_id:
-            raise UserError(_("You cannot sign off your own break-glass use."))
-        if user == self.requester_id:
-            raise UserError(
-                _(
-                    "You requested this break-glass access: someone else must sign it off."
-                )
-            )
-        if user not in self.approver_ids and not self._grant_is_manager():
-            raise AccessError(_("You are not a reviewer of %s.", self.name))
+        self._grant_check_transition("sign_off")
         self._grant_write(
             {
                 "review_required": False,
-                "reviewed_by_id": user.id,
+                "reviewed_by_id": self.env.uid,
                 "date_reviewed": fields.Datetime.now(),
             }
         )
-        self._grant_activity_done_as_superuser(ACTIVITY_REVIEW, user, _("Signed off"))
-        self._grant_activity_unlink_as_superuser(ACTIVITY_REVIEW)
+        self.activity_update()
         self._grant_audit("grant_signed_off", _("break-glass use signed off."))
         return True
 
@@ -1053,25 +1212,106 @@ class AccessGovernanceGrant(models.Model):
         # user, as sudo() keeps the uid.
         return self.sudo().message_post(**kwargs)
 
-    def _grant_schedule_activities_as_superuser(self, xmlid, users, summary):
-        # sudo: the requester cannot write a submitted grant, yet its
-        # approvers must get their activity (they can read the grant).
-        for user in users:
-            self.sudo().activity_schedule(
-                xmlid,
-                user_id=user.id,
-                summary=summary,
-                note=self.reason or "",
-                date_deadline=fields.Date.context_today(self),
+    def _grant_wanted_activities(self):
+        """{(grant id, activity type xmlid, user id)} that should exist now:
+        an approval to-do for each approver who has not decided on a
+        submitted grant, a review to-do for each reviewer of a break-glass
+        use not yet signed off."""
+        wanted = set()
+        for grant in self:
+            if grant.state == "submitted":
+                for user in grant.approver_ids - grant._grant_decided_by():
+                    wanted.add((grant.id, ACTIVITY_APPROVAL, user.id))
+            if grant.review_required:
+                for user in grant.approver_ids:
+                    wanted.add((grant.id, ACTIVITY_REVIEW, user.id))
+        return wanted
+
+    def activity_update(self):
+        """Derive the approvers' activities from the state, in one batch (as
+        hr_holidays' ``activity_update``): create the missing ones, mark done
+        those whose approver decided (their comment as feedback), remove the
+        obsolete ones. Nothing else creates or closes them."""
+        self._grant_activity_update_as_superuser()
+
+    def _grant_activity_update_as_superuser(self):
+        # sudo: the actor (a requester, an approver) may not write the grant
+        # nor other approvers' activities; what exists is derived from the
+        # state only. trusted(): the mail.activity guard lets this code
+        # close approval to-dos without taking it for a Mark Done.
+        if not self:
+            return
+        grants = self.sudo()
+        types = {
+            xmlid: self.env.ref(xmlid).id
+            for xmlid in (ACTIVITY_APPROVAL, ACTIVITY_REVIEW)
+        }
+        xmlid_of = {type_id: xmlid for xmlid, type_id in types.items()}
+        wanted = grants._grant_wanted_activities()
+        existing = (
+            self.env["mail.activity"]
+            .sudo()
+            .search(
+                [
+                    ("res_model", "=", self._name),
+                    ("res_id", "in", grants.ids),
+                    ("activity_type_id", "in", list(types.values())),
+                ]
             )
-
-    def _grant_activity_done_as_superuser(self, xmlid, user, feedback):
-        # sudo: closing the decider's own activity on a grant they may not write.
-        self.sudo().activity_feedback([xmlid], user_id=user.id, feedback=feedback)
-
-    def _grant_activity_unlink_as_superuser(self, xmlid):
-        # sudo: other approvers' activities are no longer needed.
-        self.sudo().activity_unlink([xmlid])
+        )
+        have = set()
+        done = {}
+        obsolete = self.env["mail.activity"].sudo()
+        decisions = {(a.grant_id.id, a.approver_id.id): a for a in grants.approval_ids}
+        for activity in existing:
+            key = (
+                activity.res_id,
+                xmlid_of[activity.activity_type_id.id],
+                activity.user_id.id,
+            )
+            if key in wanted and key not in have:
+                have.add(key)
+                continue
+            decision = decisions.get((activity.res_id, activity.user_id.id))
+            grant = grants.browse(activity.res_id)
+            if key[1] == ACTIVITY_APPROVAL and decision:
+                label = dict(decision._fields["decision"].selection)[decision.decision]
+                feedback = label + (f": {decision.comment}" if decision.comment else "")
+                done.setdefault(feedback, self.env["mail.activity"].sudo())
+                done[feedback] |= activity
+            elif key[1] == ACTIVITY_REVIEW and grant.reviewed_by_id == activity.user_id:
+                done.setdefault(_("Signed off"), self.env["mail.activity"].sudo())
+                done[_("Signed off")] |= activity
+            else:
+                obsolete |= activity
+        Model = self.env["ir.model"]._get_id(self._name)
+        today = fields.Date.context_today(self)
+        vals_list = []
+        for grant_id, xmlid, user_id in sorted(wanted - have):
+            grant = grants.browse(grant_id)
+            summary = (
+                _("Approve access for %s", grant.beneficiary_id.name)
+                if xmlid == ACTIVITY_APPROVAL
+                else _("Review break-glass use by %s", grant.beneficiary_id.name)
+            )
+            vals_list.append(
+                {
+                    "res_model_id": Model,
+                    "res_id": grant_id,
+                    "activity_type_id": types[xmlid],
+                    "user_id": user_id,
+                    "summary": summary,
+                    "note": escape(grant.reason or ""),
+                    "date_deadline": today,
+                }
+            )
+        with trusted():
+            if vals_list:
+                self.env["mail.activity"].sudo().create(vals_list)
+            for feedback, activities in done.items():
+                activities.action_feedback(feedback=feedback)
+            if obsolete:
+                obsolete.unlink()
 
     # ------------------------------------------------------------------
     # Cron methods

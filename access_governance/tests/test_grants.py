@@ -228,7 +228,7 @@ class TestGrantFlow(GrantCommon):
         with self.assertRefused(UserError, "your own access"):
             grant.with_user(self.user_admin_gov).action_approve()
         with self.assertRefused(UserError, "your own access"):
-            grant.with_user(self.user_admin_gov).action_reject()
+            grant.with_user(self.user_admin_gov).action_reject("No")
         # A manager requests for an employee: the manager cannot approve.
         grant2 = self.request(
             self.user_manager,
@@ -306,7 +306,7 @@ class TestGrantFlow(GrantCommon):
         # A plain-user reviewer can also reject a later request.
         grant2 = self.request(self.user_employee, profile_id=self.profile_close.id)
         grant2.action_submit()
-        grant2.with_user(self.user_employee2).action_reject()
+        grant2.with_user(self.user_employee2).action_reject("Not needed")
         self.assertEqual(grant2.state, "rejected")
 
     def test_rejection_by_one_rejects(self):
@@ -319,7 +319,7 @@ class TestGrantFlow(GrantCommon):
         grant = self.request(self.user_employee, profile_id=self.profile_close.id)
         grant.action_submit()
         grant.with_user(self.user_manager).action_approve()
-        grant.with_user(self.user_admin_gov).action_reject()
+        grant.with_user(self.user_admin_gov).action_reject("Too broad")
         self.assertEqual(grant.state, "rejected")
         self.assertFalse(self.approval_activities(grant))
         self.assertFalse(self.holds(self.user_employee, self.group_a))
@@ -424,14 +424,23 @@ class TestGrantFlow(GrantCommon):
         with self.assertRaises(AccessError):
             grant.with_user(self.user_employee).write({"revoke_reason": "nah"})
         as_manager = grant.with_user(self.user_manager)
-        with self.assertRefused(UserError, "reason"):
-            as_manager.action_revoke()
-        as_manager.revoke_reason = "Left the project"
-        as_manager.action_revoke()
+        # Without a reason, Revoke opens the dialog asking it (required).
+        action = as_manager.action_revoke()
+        self.assertEqual(action["res_model"], "access.governance.grant.reason")
+        self.assertEqual(grant.state, "active", "approved by policy, not revoked")
+        dialog = Form(
+            self.env[action["res_model"]]
+            .with_user(self.user_manager)
+            .with_context(**action["context"])
+        )
+        dialog.reason = "Left the project"
+        dialog.save().action_confirm()
         self.assertEqual(grant.state, "revoked")
+        self.assertEqual(grant.revoke_reason, "Left the project")
+        self.assertEqual(grant.revoke_source, "manager")
         self.assertEqual(grant.revoked_by_id, self.user_manager)
         self.assertFalse(self.holds(self.user_employee, self.group_b))
-        with self.assertRefused(UserError, "the rest is evidence"):
+        with self.assertRefused(AccessError, "evidence cannot be deleted"):
             grant.with_user(self.user_admin_gov).unlink()
 
     def test_record_rules(self):

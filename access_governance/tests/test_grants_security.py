@@ -7,6 +7,7 @@ from odoo.exceptions import AccessError, UserError
 from odoo.fields import Command
 from odoo.tests import tagged
 
+from ..models.access_governance_guarded import trusted
 from .test_grants import T0, GrantCommon
 
 
@@ -43,7 +44,8 @@ class TestGrantsSecurity(GrantCommon):
             )
         # Even a stored value forged behind the ORM's back is not trusted:
         # activation grants what the profile says.
-        grant.sudo().write({"group_ids": [Command.set(self.group_b.ids)]})
+        with trusted():
+            grant.sudo().write({"group_ids": [Command.set(self.group_b.ids)]})
         as_employee.action_break_glass()
         self.assertEqual(grant.state, "active")
         self.assertTrue(self.holds(self.user_employee, self.group_a))
@@ -61,7 +63,8 @@ class TestGrantsSecurity(GrantCommon):
             self.assertEqual(grant.state, "approved", "approved by policy")
             with self.assertRaises(AccessError):
                 grant.write({"group_ids": [Command.set(self.group_settings.ids)]})
-            grant.sudo().write({"group_ids": [Command.set(self.group_c.ids)]})
+            with trusted():
+                grant.sudo().write({"group_ids": [Command.set(self.group_c.ids)]})
         with freeze_time(T0 + timedelta(days=1, minutes=5)):
             self.Grant._cron_process_grants()
             self.assertEqual(grant.state, "active")
@@ -83,7 +86,14 @@ class TestGrantsSecurity(GrantCommon):
         with self.assertRaises(AccessError):
             grant.write({"approvals_required": 1})
         # A forged stored value does not lower the bar either.
-        grant.sudo().write({"approvals_required": 1})
+        with self.assertRaises(AccessError):
+            grant.sudo().write({"approvals_required": 1})
+        grant.flush_recordset()
+        self.env.cr.execute(
+            "UPDATE access_governance_grant SET approvals_required = 1 WHERE id = %s",
+            [grant.id],
+        )
+        grant.invalidate_recordset()
         grant.with_user(self.user_manager).action_approve()
         self.assertEqual(grant.state, "submitted", "2 of 2 still required")
         grant.with_user(self.user_admin_gov).action_approve()
@@ -100,7 +110,8 @@ class TestGrantsSecurity(GrantCommon):
                 grant.write(vals)
         # break_glass forged in the database does not turn an approval
         # profile into a self-service one.
-        grant.sudo().write({"break_glass": True})
+        with trusted():
+            grant.sudo().write({"break_glass": True})
         with self.assertRaises(UserError):
             grant.with_user(self.user_employee).action_break_glass()
         self.assertEqual(grant.state, "draft")
@@ -170,3 +181,83 @@ class TestGrantsSecurity(GrantCommon):
         draft = self.request(self.user_employee, profile_id=self.profile_close.id)
         draft.unlink()
         self.assertFalse(draft.exists())
+
+    def test_activation_grants_what_was_approved(self):
+        """Widening the profile of an approved, not yet active grant changes
+        nothing: activation grants the frozen approved groups; the claims
+        link to the grant."""
+        with freeze_time(T0):
+            grant = self.request(
+                self.user_employee,
+                profile_id=self.profile_close.id,
+                date_start=T0 + timedelta(hours=2),
+                date_end=T0 + timedelta(hours=10),
+            )
+            grant.action_submit()
+            grant.with_user(self.user_manager).action_approve()
+            self.assertEqual(grant.state, "approved")
+            self.assertEqual(grant.approved_group_ids, self.group_a)
+            # The profile gains a group after the approval (the four-eyes
+            # change applied).
+            with trusted():
+                self.profile_close.sudo().write(
+                    {"group_ids": [Command.link(self.group_c.id)]}
+                )
+            self.assertEqual(grant.approved_group_ids, self.group_a)
+        with freeze_time(T0 + timedelta(hours=2, minutes=1)):
+            self.Grant._cron_process_grants()
+        self.assertEqual(grant.state, "active")
+        self.assertTrue(self.holds(self.user_employee, self.group_a))
+        self.assertFalse(self.holds(self.user_employee, self.group_c))
+        claims = grant.claim_ids
+        self.assertEqual(claims.group_id, self.group_a)
+        self.assertEqual(claims.grant_id, grant)
+        self.assertEqual(claims.mapped("source_ref"), [f"{grant._name},{grant.id}"])
+        with self.assertRaises(AccessError):
+            grant.write({"approved_group_ids": [Command.link(self.group_c.id)]})
+        with self.assertRaises(AccessError):
+            claims.write({"grant_id": False})
+
+    def test_protected_fields_from_context_defaults(self):
+        """default_* context keys cannot set what the flow sets."""
+        Grant = self.Grant.with_user(self.user_employee)
+        vals = {
+            "beneficiary_id": self.user_employee.id,
+            "requested_group_ids": [Command.set(self.group_settings.ids)],
+            "reason": "I want it",
+        }
+        for key, value in (
+            ("default_state", "approved"),
+            ("default_requester_id", self.user_employee2.id),
+            ("default_policy_approved", True),
+            ("default_approved_group_ids", [Command.set(self.group_settings.ids)]),
+        ):
+            with self.subTest(key=key), self.assertRaises(AccessError):
+                Grant.with_context(**{key: value}).create(vals)
+        # Without them, a plain draft in the caller's own name.
+        grant = Grant.create(vals)
+        self.assertEqual(grant.state, "draft")
+        self.assertEqual(grant.requester_id, self.user_employee)
+        self.assertFalse(grant.policy_approved)
+
+    def test_profile_approvers_are_authoritative(self):
+        """A governance manager who is not among the named approvers may not
+        approve nor reject; the gate and the can_* fields agree."""
+        self.profile_close.approver_user_ids = self.user_admin_gov
+        grant = self.request(self.user_employee, profile_id=self.profile_close.id)
+        grant.action_submit()
+        as_manager = grant.with_user(self.user_manager)
+        self.assertFalse(as_manager.can_decide)
+        with self.assertRaises(AccessError):
+            as_manager.action_approve()
+        with self.assertRaises(AccessError):
+            as_manager.action_reject("No")
+        self.assertTrue(grant.with_user(self.user_admin_gov).can_decide)
+        grant.with_user(self.user_admin_gov).action_approve()
+        self.assertEqual(grant.state, "active")
+        # Decisions are evidence: nobody rewrites or deletes them.
+        approval = grant.sudo().approval_ids
+        with self.assertRaises(AccessError):
+            approval.write({"comment": "forged"})
+        with self.assertRaises(AccessError):
+            approval.unlink()

@@ -261,8 +261,9 @@ MATRIX = {
         "copy": NOBODY,
         "unlink": NOBODY,
         "write": {
-            NOBODY: "user_id group_id kind source_ref source_name added active "
-            "date_start date_end started_by_id ended_by_id note",
+            NOBODY: "user_id group_id kind source_ref source_name grant_id "
+            "role_assignment_id added active date_start date_end started_by_id "
+            "ended_by_id note",
         },
         "actions": {
             "action_archive": NOBODY,
@@ -353,13 +354,12 @@ MATRIX_GRANTS_FINDINGS = {
         "write": {
             USERS - {"auditor"}: "beneficiary_id profile_id requested_group_ids "
             "reason date_start date_end extension_ids " + ACTIVITIES,
-            MANAGERS: "revoke_reason",
             NOBODY: "name requester_id group_ids risk break_glass state "
             "approvals_required approver_ids required_approver_ids "
             "pending_approver_ids approval_ids policy_approved sod_summary "
-            "sod_rule_ids added_group_ids date_activated date_ended reminder_sent "
-            "revoked_by_id extended_from_id review_required "
-            "reviewed_by_id date_reviewed",
+            "sod_rule_ids approved_group_ids added_group_ids date_activated "
+            "date_ended reminder_sent revoked_by_id revoke_reason revoke_source "
+            "extended_from_id review_required reviewed_by_id date_reviewed",
         },
         "actions": {
             "action_submit": USERS - {"auditor"},
@@ -371,6 +371,12 @@ MATRIX_GRANTS_FINDINGS = {
             "action_break_glass": NOBODY,  # not a break-glass profile
             "action_sign_off": NOBODY,
         },
+    },
+    # The reason dialog: anybody may open it; confirming runs the grant's gate
+    # (the fixture grant is a draft: nothing to reject or revoke).
+    "access.governance.grant.reason": {
+        "create": USERS,
+        "actions": {"action_confirm": NOBODY},
     },
     "access.governance.approval": {
         "fixture": "approval",
@@ -1545,6 +1551,11 @@ class TestTrustMatrixGrantsFindings(TrustMatrixCase):
                 "reason": f"Request {n}",
             },
             "access.governance.approval": {"grant_id": self.fx["grant"].id},
+            "access.governance.grant.reason": {
+                "grant_ids": [Command.set(self.fx["grant"].ids)],
+                "transition": "reject",
+                "reason": "No",
+            },
             "access.governance.finding": {
                 "finding_type": "stale_account",
                 "user_id": self.user_employee2.id,

@@ -5,3 +5,4 @@ from . import access_governance_explain_line
 from . import access_governance_effective_access
 from . import access_governance_effective_access_line
 from . import access_governance_elevated_access
+from . import access_governance_grant_reason
