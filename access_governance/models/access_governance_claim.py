@@ -325,6 +325,9 @@ class AccessGovernanceClaim(models.Model):
         # no governance group may write directly.
         Claim = self.sudo()
         end = (end or Claim.browse()).sudo()
+        # A grant follows its claims: ending one of an active grant's claims
+        # from anywhere else ends the grant, all of its claims in this pass.
+        end, followed = self._claims_follow_grants(end)
         governed, implied = self._claims_group_data()
         start = [item for item in start if item[1] in governed]
         user_ids = {item[0] for item in start} | set(end.mapped("user_id").ids)
@@ -361,7 +364,26 @@ class AccessGovernanceClaim(models.Model):
                 result["removed"][uid] = current[uid] - after[uid]
         result["started"] = started
         self._claims_audit(started, end, current, after)
+        if followed:
+            followed._grant_follow_claims(note)
         return result
+
+    @api.model
+    def _claims_follow_grants(self, end):
+        """(claims to end, grants they end): the claims of ``end`` plus every
+        other active claim of the active grants among them.
+
+        A grant ending by itself (expiry, revocation) is no longer active
+        when its claims end (its state is written first), so only access
+        ended elsewhere (review, offboarding, finding, administrator) is
+        followed here."""
+        grants = end.grant_id.filtered(lambda g: g.state == "active")
+        if not grants:
+            return end, grants
+        others = self.sudo().search(
+            [("grant_id", "in", grants.ids), ("active", "=", True)]
+        )
+        return end | others, grants
 
     @api.model
     def _claims_new_values(self, start, current, active, now, note):
@@ -569,6 +591,7 @@ class AccessGovernanceClaim(models.Model):
         actor = self.env.uid
         new_vals = []
         to_end_ids = []
+        grant_claim_ids = []
         changes = {}
         for uid, old in before.items():
             new = after.get(uid, set())
@@ -582,6 +605,9 @@ class AccessGovernanceClaim(models.Model):
                 for cid, kind, ref in active[uid].get(gid, ()):
                     if kind == "baseline":
                         to_end_ids.append(cid)
+                    elif kind == "grant":
+                        # The grant follows: it ends, as revoked.
+                        grant_claim_ids.append(cid)
                     else:
                         overridden.append((gid, kind, ref))
             for gid in gained:
@@ -604,6 +630,8 @@ class AccessGovernanceClaim(models.Model):
                 {"active": False, "date_end": now, "ended_by_id": actor, "note": origin}
             )
         self._claims_audit_capture(changes, origin)
+        if grant_claim_ids:
+            self._claims_apply(end=Claim.browse(grant_claim_ids), note="out_of_band")
         return claims
 
     @api.model

@@ -99,6 +99,13 @@ REVOKE_SOURCES = [
     ("out_of_band", "Group removed by an administrator"),
     ("other", "Access ended elsewhere"),
 ]
+# Why the claims engine ended a grant's claims (its ``note``) -> revoke_source.
+CLAIM_NOTE_SOURCES = {
+    "review_revoke": "review",
+    "offboarding": "offboarding",
+    "finding": "finding",
+    "out_of_band": "out_of_band",
+}
 ENDED_STATES = ("expired", "revoked", "rejected", "cancelled")
 # transition: (states it may start from, state it leads to)
 TRANSITIONS = {
@@ -690,6 +697,16 @@ class AccessGovernanceGrant(models.Model):
                 return AccessError(
                     _("Only Access Governance managers can revoke access.")
                 )
+            if self.state == "active":
+                # The rule of every remediation path: not one's own access,
+                # administrators by Settings administrators only, never the
+                # last Settings administrator.
+                try:
+                    self.beneficiary_id._governance_check_can_act_on(
+                        groups=self.approved_group_ids, actor=user
+                    )
+                except (AccessError, UserError) as error:
+                    return error
             return None
         if transition == "break_glass":
             if user != self.beneficiary_id:
@@ -1082,6 +1099,46 @@ class AccessGovernanceGrant(models.Model):
                 Claim._claims_end_source(grant, note=state)
             grant.activity_update()
             grant._grant_audit(f"grant_{state}", description)
+
+    def _grant_follow_claims(self, note):
+        """These active grants lost their access elsewhere (a review
+        revocation, an offboarding, a finding remediation, an administrator
+        removing the group): they end as revoked, with the reason and the
+        source; the beneficiary is told and the audit trail says why.
+
+        Called by the claims engine, which has already ended every claim of
+        these grants in the same pass."""
+        grants = self.filtered(lambda g: g.state == "active")
+        if not grants:
+            return
+        source = CLAIM_NOTE_SOURCES.get(note, "other")
+        reason = dict(self._fields["revoke_source"]._description_selection(self.env))[
+            source
+        ]
+        grants._grant_write(
+            {
+                "state": "revoked",
+                "date_ended": fields.Datetime.now(),
+                "revoked_by_id": self.env.uid,
+                "revoke_source": source,
+                "revoke_reason": reason,
+            }
+        )
+        grants.activity_update()
+        grants._grant_audit(
+            "grant_revoked",
+            _(
+                "revoked: %(reason)s (by %(user)s).",
+                reason=reason,
+                user=self.env.user.name,
+            ),
+            {"source": source, "note": note or ""},
+        )
+        for grant in grants:
+            grant._grant_message_post(
+                body=_("Access revoked: %s", reason),
+                partner_ids=grant.beneficiary_id.partner_id.ids,
+            )
 
     def _grant_expire(self):
         self.filtered(lambda g: g.state == "active")._grant_end(

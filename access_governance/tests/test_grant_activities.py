@@ -148,3 +148,78 @@ class TestGrantActivities(GrantCommon):
         self.assertTrue(grant.with_user(self.user_employee2).can_decide)
         self.assertTrue(grant.with_user(self.user_manager).can_revoke)
         self.assertFalse(grant.with_user(self.user_employee2).can_revoke)
+
+
+@tagged("post_install", "-at_install")
+class TestGrantFollowsClaims(GrantCommon):
+    """No grant shows Active once its access is gone."""
+
+    def active_grant(self, user=None):
+        user = user or self.user_employee
+        grant = self.request(user, requested_group_ids=[Command.set(self.group_b.ids)])
+        grant.with_user(user).action_submit()
+        self.assertEqual(grant.state, "active", "approved by policy")
+        self.assertTrue(self.holds(user, self.group_b))
+        return grant
+
+    def assertRevokedBy(self, grant, source):
+        self.assertEqual(grant.state, "revoked")
+        self.assertEqual(grant.revoke_source, source)
+        self.assertTrue(grant.revoke_reason)
+        self.assertTrue(grant.date_ended)
+        self.assertFalse(grant.claim_ids.filtered("active"))
+        audit = self.Audit.search(
+            [("event", "=", "grant_revoked"), ("res_id", "=", grant.id)]
+        )
+        self.assertEqual(len(audit), 1)
+        self.assertIn(source, audit.details)
+        told = grant.sudo().message_ids.filtered(
+            lambda m: grant.beneficiary_id.partner_id in m.partner_ids
+        )
+        self.assertTrue(told, "the beneficiary is told")
+
+    def test_review_revocation_ends_the_grant(self):
+        grant = self.active_grant()
+        review = self.env["access.governance.review"].create(
+            {
+                "name": "Q3 review",
+                "access_scope": "groups",
+                "group_ids": [Command.set(self.group_b.ids)],
+                "include_grants": True,
+                "user_domain": repr([("id", "=", self.user_employee.id)]),
+                "reviewer_mode": "named",
+                "reviewer_id": self.user_manager.id,
+            }
+        )
+        review.action_start()
+        line = review.line_ids
+        self.assertEqual(len(line), 1)
+        line.with_user(self.user_manager).write(
+            {"decision": "revoke", "comment": "Not needed"}
+        )
+        review.with_user(self.user_manager).action_close()
+        self.assertFalse(self.holds(self.user_employee, self.group_b))
+        self.assertRevokedBy(grant, "review")
+
+    def test_administrator_removing_the_group_ends_the_grant(self):
+        grant = self.active_grant()
+        self.user_employee.with_user(self.user_system).write(
+            {"groups_id": [Command.unlink(self.group_b.id)]}
+        )
+        self.assertRevokedBy(grant, "out_of_band")
+        self.assertEqual(grant.revoked_by_id, self.user_system)
+
+    def test_offboarding_ends_the_grant(self):
+        grant = self.active_grant(self.user_employee2)
+        offboarding = self.env["access.governance.offboarding"].create(
+            {"user_id": self.user_employee2.id}
+        )
+        offboarding.with_user(self.user_manager).action_run()
+        self.assertRevokedBy(grant, "offboarding")
+
+    def test_own_expiry_is_not_a_revocation(self):
+        grant = self.active_grant()
+        grant._grant_expire()
+        self.assertEqual(grant.state, "expired")
+        self.assertFalse(grant.revoke_source)
+        self.assertFalse(self.holds(self.user_employee, self.group_b))
