@@ -146,12 +146,21 @@ class AccessGovernanceClaim(models.Model):
         return f"{source._name},{source.id}", source.sudo().display_name
 
     @api.model
-    def _claims_source_links(self, ref):
-        """The real links of a source reference: {grant_id} or
-        {role_assignment_id} (``source_ref`` stays, as evidence)."""
-        model, _sep, res_id = (ref or "").partition(",")
-        field = SOURCE_LINKS.get(model)
-        return {field: int(res_id)} if field and res_id.isdigit() else {}
+    def _claims_source_links(self, refs):
+        """{ref: {grant_id: id} or {role_assignment_id: id}}: the real links
+        of source references whose record exists (``source_ref`` stays, as
+        evidence). One query per source model."""
+        ids = defaultdict(set)
+        for ref in refs:
+            model, _sep, res_id = (ref or "").partition(",")
+            if model in SOURCE_LINKS and res_id.isdigit():
+                ids[model].add(int(res_id))
+        links = {}
+        for model, res_ids in ids.items():
+            existing = self.env[model].sudo().browse(sorted(res_ids)).exists()
+            for res_id in existing.ids:
+                links[f"{model},{res_id}"] = {SOURCE_LINKS[model]: res_id}
+        return links
 
     @api.model
     def _claims_group_data(self):
@@ -390,6 +399,7 @@ class AccessGovernanceClaim(models.Model):
         """Values of the claims to create, skipping identical active ones."""
         new_vals = []
         seen = set()
+        links = self._claims_source_links({item[3] for item in start})
         for uid, gid, kind, ref, name in start:
             key = (uid, gid, kind, ref or False)
             if key in seen or any(
@@ -404,7 +414,7 @@ class AccessGovernanceClaim(models.Model):
                     "kind": kind,
                     "source_ref": ref,
                     "source_name": name,
-                    **self._claims_source_links(ref),
+                    **links.get(ref, {}),
                     "added": gid not in current[uid],
                     "date_start": now,
                     "started_by_id": self.env.uid,

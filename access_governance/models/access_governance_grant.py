@@ -13,8 +13,11 @@ state and approval fields cannot be written directly, not even over RPC.
 
 import logging
 import threading
+from collections import defaultdict
 from datetime import timedelta
 from html import escape
+
+from markupsafe import Markup
 
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
@@ -615,6 +618,27 @@ class AccessGovernanceGrant(models.Model):
         ]
         self.env["access.governance.audit"]._audit_log_batch(entries)
 
+    def _grant_audit_each(self, event, descriptions, details):
+        """One audit batch with a description and details per grant."""
+        self.env["access.governance.audit"]._audit_log_batch(
+            [
+                {
+                    "event": event,
+                    "user": grant.beneficiary_id,
+                    "groups": grant.group_ids,
+                    "record": grant,
+                    "description": f"{grant.name}: {descriptions[grant.id]}",
+                    "details": dict(
+                        details.get(grant.id) or {},
+                        grant=grant.id,
+                        state=grant.state,
+                        reason=grant.reason or "",
+                    ),
+                }
+                for grant in self
+            ]
+        )
+
     def _grant_approver_candidates(self):
         """Who may approve this grant (beneficiary and requester excluded)."""
         self.ensure_one()
@@ -1043,62 +1067,153 @@ class AccessGovernanceGrant(models.Model):
                 grant._grant_activate()
 
     def _grant_activate(self):
-        """approved -> active: start the claims. State-keyed, so running it
-        twice (a cron re-run) never applies twice."""
+        """approved -> active, for a batch of grants: one claims-engine pass
+        for all of them, one state write per distinct outcome, one audit
+        batch, notifications in batch. State-keyed: running it twice (a cron
+        re-run) never applies twice."""
+        grants = self.filtered(lambda g: g.state == "approved")
+        if not grants:
+            return
         Claim = self.env["access.governance.claim"]
-        for grant in self:
-            if grant.state != "approved":
-                continue
-            # What was approved, frozen at approval: never what the profile
-            # holds by now.
-            started = Claim._claims_start(
-                grant.beneficiary_id,
-                grant.approved_group_ids,
+        # What was approved, frozen at approval: never what the profile holds
+        # by now.
+        start = [
+            (
+                grant.beneficiary_id.id,
+                gid,
                 "grant",
-                source=grant,
+                f"{grant._name},{grant.id}",
+                grant.name,
             )
-            added = started.filtered("added").group_id
-            grant._grant_write(
+            for grant in grants
+            for gid in grant.approved_group_ids.ids
+        ]
+        started = Claim._claims_apply(start=start)["started"]
+        added = defaultdict(set)
+        for claim in started:
+            if claim.added:
+                added[claim.grant_id.id].add(claim.group_id.id)
+        now = fields.Datetime.now()
+        by_outcome = defaultdict(lambda: self.browse())
+        for grant in grants:
+            by_outcome[frozenset(added[grant.id])] |= grant
+        for group_ids, batch in by_outcome.items():
+            batch._grant_write(
                 {
                     "state": "active",
-                    "date_activated": fields.Datetime.now(),
-                    "added_group_ids": [Command.set(added.ids)],
+                    "date_activated": now,
+                    "added_group_ids": [Command.set(sorted(group_ids))],
                 }
             )
-            grant._grant_audit(
-                "grant_activated",
-                _(
+        Groups = self.env["res.groups"].sudo()
+        names = {
+            grant.id: Groups.browse(sorted(added[grant.id])).mapped("full_name")
+            for grant in grants
+        }
+        grants._grant_audit_each(
+            "grant_activated",
+            {
+                grant.id: self.env._(
                     "active until %(end)s; added %(added)s.",
-                    end=grant.date_end or _("revoked"),
-                    added=", ".join(added.mapped("full_name")) or _("nothing new"),
-                ),
-                {"added": added.mapped("full_name")},
-            )
-            grant._grant_message_post(
-                body=_(
+                    end=grant.date_end or self.env._("revoked"),
+                    added=", ".join(names[grant.id]) or self.env._("nothing new"),
+                )
+                for grant in grants
+            },
+            {grant.id: {"added": names[grant.id]} for grant in grants},
+        )
+        grants._grant_notify_beneficiaries(
+            {
+                grant.id: self.env._(
                     "Access is active. Groups added: %s",
-                    ", ".join(added.mapped("full_name")) or _("none (already held)"),
-                ),
-                partner_ids=grant.beneficiary_id.partner_id.ids,
-            )
+                    ", ".join(names[grant.id]) or self.env._("none (already held)"),
+                )
+                for grant in grants
+            }
+        )
 
     def _grant_end(self, state, description, vals=None):
-        """active -> expired / revoked: end the claims (the engine keeps
-        what another claim holds); approved/submitted -> revoked.
+        """active -> expired / revoked, for a batch of grants: end their
+        claims in one engine pass (the engine keeps what another claim
+        holds); approved/submitted -> revoked.
 
-        The state is written first: the claims engine then sees the grant
-        already ended and does not end it a second time (see
+        The state is written first: the claims engine then sees the grants
+        already ended and does not end them a second time (see
         :meth:`_grant_follow_claims`)."""
+        if not self:
+            return
         Claim = self.env["access.governance.claim"]
-        for grant in self:
-            was_active = grant.state == "active"
-            grant._grant_write(
-                dict(vals or {}, state=state, date_ended=fields.Datetime.now())
+        was_active = self.filtered(lambda g: g.state == "active")
+        self._grant_write(
+            dict(vals or {}, state=state, date_ended=fields.Datetime.now())
+        )
+        if was_active:
+            claims = Claim.sudo().search(
+                [("grant_id", "in", was_active.ids), ("active", "=", True)]
             )
-            if was_active:
-                Claim._claims_end_source(grant, note=state)
-            grant.activity_update()
-            grant._grant_audit(f"grant_{state}", description)
+            Claim._claims_apply(end=claims, note=state)
+        self.activity_update()
+        self._grant_audit(f"grant_{state}", description)
+
+    def _grant_notify_beneficiaries(self, bodies):
+        """Tell each beneficiary, in batch: one chatter note per grant (one
+        create for all) and one inbox notification, or one e-mail queued
+        without rendering the e-mail layout per grant, per beneficiary.
+
+        :param bodies: {grant id: plain text}"""
+        self._grant_notify_beneficiaries_as_superuser(bodies)
+
+    def _grant_notify_beneficiaries_as_superuser(self, bodies):
+        # sudo: the cron and the approvers may not write grants, messages
+        # or notifications; what is sent is fixed text about the grant.
+        grants = self.sudo()
+        if not grants:
+            return
+        messages = grants._message_log_batch(
+            {gid: Markup("<p>%s</p>") % body for gid, body in bodies.items()},
+            message_type="notification",
+        )
+        by_grant = {message.res_id: message for message in messages}
+        notifications, mails = [], []
+        for grant in grants:
+            message = by_grant.get(grant.id)
+            user = grant.beneficiary_id
+            if not message or not user.active:
+                continue
+            partner = user.partner_id
+            if user.notification_type == "inbox" or not partner.email:
+                notifications.append(
+                    {
+                        "mail_message_id": message.id,
+                        "res_partner_id": partner.id,
+                        "notification_type": "inbox",
+                        "notification_status": "sent",
+                    }
+                )
+                continue
+            mails.append(
+                {
+                    "mail_message_id": message.id,
+                    "subject": f"{grant.name}: {self.env._('Access Request')}",
+                    "body_html": Markup("<p>%s</p>") % bodies[grant.id],
+                    "recipient_ids": [Command.link(partner.id)],
+                    "auto_delete": True,
+                }
+            )
+        if mails:
+            created = self.env["mail.mail"].sudo().create(mails)
+            for mail in created:
+                notifications.append(
+                    {
+                        "mail_message_id": mail.mail_message_id.id,
+                        "mail_mail_id": mail.id,
+                        "res_partner_id": mail.recipient_ids.id,
+                        "notification_type": "email",
+                        "notification_status": "ready",
+                    }
+                )
+        if notifications:
+            self.env["mail.notification"].sudo().create(notifications)
 
     def _grant_follow_claims(self, note):
         """These active grants lost their access elsewhere (a review
@@ -1134,11 +1249,9 @@ class AccessGovernanceGrant(models.Model):
             ),
             {"source": source, "note": note or ""},
         )
-        for grant in grants:
-            grant._grant_message_post(
-                body=_("Access revoked: %s", reason),
-                partner_ids=grant.beneficiary_id.partner_id.ids,
-            )
+        grants._grant_notify_beneficiaries(
+            {grant.id: self.env._("Access revoked: %s", reason) for grant in grants}
+        )
 
     def _grant_expire(self):
         self.filtered(lambda g: g.state == "active")._grant_end(
@@ -1406,9 +1519,12 @@ class AccessGovernanceGrant(models.Model):
         """Activate due approved grants, then expire due active ones, then
         remind beneficiaries before the end.
 
-        Each grant runs in its own savepoint: one failing grant is rolled
-        back and logged, the rest proceed. Every step is keyed on the state,
-        so a re-run after a crash never applies twice."""
+        Each batch is processed at once (one claims-engine pass, one audit
+        batch, notifications in batch) inside a savepoint; when the batch
+        fails, it is rolled back and retried one grant per savepoint, so one
+        bad grant never blocks the rest (it is logged and retried on the next
+        run). Every step is keyed on the state, so a re-run after a crash
+        never applies twice."""
         auto_commit = not getattr(threading.current_thread(), "testing", False)
         now = fields.Datetime.now()
         done = failed_count = 0
@@ -1425,16 +1541,9 @@ class AccessGovernanceGrant(models.Model):
                 if not ids:
                     break
                 seen.update(ids)
-                for grant in self.browse(ids):
-                    try:
-                        with self.env.cr.savepoint():
-                            getattr(grant, method)()
-                        done += 1
-                    except Exception:
-                        _logger.exception(
-                            "Grant cron: %s failed for grant #%s", step, grant.id
-                        )
-                        failed.add(grant.id)
+                ok, bad = self.browse(ids)._grant_cron_batch(step, method)
+                done += ok
+                failed |= bad
                 if auto_commit:
                     self.env["ir.cron"]._notify_progress(done=done, remaining=0)
                     # Cron batching: keep what is done if the worker dies.
@@ -1447,23 +1556,70 @@ class AccessGovernanceGrant(models.Model):
             )
         return {"done": done, "failed": failed_count}
 
-    def _grant_remind(self):
-        for grant in self:
-            if grant.state != "active" or grant.reminder_sent:
-                continue
-            grant._grant_write({"reminder_sent": True})
-            grant.sudo().activity_schedule(
-                "mail.mail_activity_data_todo",
-                user_id=grant.beneficiary_id.id,
-                summary=_("Your access ends soon"),
-                note=_(
-                    "%(grant)s ends on %(end)s. Request an extension if you "
-                    "still need it.",
-                    grant=grant.name,
-                    end=grant.date_end,
-                ),
-                date_deadline=fields.Date.context_today(grant),
+    def _grant_cron_batch(self, step, method):
+        """Run ``method`` on the batch at once; on failure, one savepoint per
+        grant. Returns (number done, ids failed)."""
+        try:
+            with self.env.cr.savepoint():
+                getattr(self, method)()
+            return len(self), set()
+        except Exception:
+            _logger.warning(
+                "Grant cron: %s failed for a batch of %d grants; retrying one by one",
+                step,
+                len(self),
+                exc_info=True,
             )
+            self.env.invalidate_all()
+        done, failed = 0, set()
+        for grant in self:
+            try:
+                with self.env.cr.savepoint():
+                    getattr(grant, method)()
+                done += 1
+            except Exception:
+                _logger.exception("Grant cron: %s failed for grant #%s", step, grant.id)
+                self.env.invalidate_all()
+                failed.add(grant.id)
+        return done, failed
+
+    def _grant_remind(self):
+        """Remind beneficiaries before the end: one to-do each, created in
+        one batch."""
+        grants = self.filtered(lambda g: g.state == "active" and not g.reminder_sent)
+        if not grants:
+            return
+        grants._grant_write({"reminder_sent": True})
+        self._grant_remind_as_superuser(grants)
+
+    @api.model
+    def _grant_remind_as_superuser(self, grants):
+        # sudo: the cron user schedules a to-do for the beneficiary on a grant
+        # only governance managers may write.
+        todo = self.env.ref("mail.mail_activity_data_todo")
+        model_id = self.env["ir.model"]._get_id(self._name)
+        today = fields.Date.context_today(self)
+        self.env["mail.activity"].sudo().create(
+            [
+                {
+                    "res_model_id": model_id,
+                    "res_id": grant.id,
+                    "activity_type_id": todo.id,
+                    "user_id": grant.beneficiary_id.id,
+                    "summary": self.env._("Your access ends soon"),
+                    "note": escape(
+                        self.env._(
+                            "%(grant)s ends on %(end)s. Request an extension if "
+                            "you still need it.",
+                            grant=grant.name,
+                            end=grant.date_end,
+                        )
+                    ),
+                    "date_deadline": today,
+                }
+                for grant in grants
+            ]
+        )
 
     # ------------------------------------------------------------------
     # Break-glass window report

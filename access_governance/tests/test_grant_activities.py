@@ -174,7 +174,9 @@ class TestGrantFollowsClaims(GrantCommon):
         self.assertEqual(len(audit), 1)
         self.assertIn(source, audit.details)
         told = grant.sudo().message_ids.filtered(
-            lambda m: grant.beneficiary_id.partner_id in m.partner_ids
+            lambda m: (
+                grant.beneficiary_id.partner_id in m.notification_ids.res_partner_id
+            )
         )
         self.assertTrue(told, "the beneficiary is told")
 

@@ -549,6 +549,52 @@ class TestGrantCron(GrantCommon):
             self.assertEqual(bad.state, "active")
             self.assertTrue(self.holds(bad.beneficiary_id, self.group_b))
 
+    def test_cron_batch_is_one_engine_pass_and_notifies_in_batch(self):
+        with freeze_time(T0):
+            grants = self.Grant
+            users = self.user_employee | self.user_employee2 | self.user_auditor
+            for user in users:
+                grants |= self.request(
+                    user,
+                    requested_group_ids=[Command.set(self.group_b.ids)],
+                    date_start=T0 + timedelta(hours=1),
+                    date_end=T0 + timedelta(hours=5),
+                )
+            grants.action_submit()
+        Claim = type(self.Claim)
+        original = Claim._claims_apply
+        calls = []
+
+        def counting(records, *args, **kwargs):
+            calls.append(1)
+            return original(records, *args, **kwargs)
+
+        with (
+            freeze_time(T0 + timedelta(hours=1, minutes=2)),
+            patch.object(Claim, "_claims_apply", counting),
+        ):
+            result = self.Grant._cron_process_grants()
+        self.assertEqual(result, {"done": 3, "failed": 0})
+        self.assertEqual(len(calls), 1, "one claims-engine pass for the batch")
+        self.assertEqual(set(grants.mapped("state")), {"active"})
+        for grant in grants:
+            self.assertEqual(grant.claim_ids.grant_id, grant)
+            partner = grant.beneficiary_id.partner_id
+            told = grant.sudo().message_ids.notification_ids.filtered(
+                lambda n, p=partner: n.res_partner_id == p
+            )
+            self.assertTrue(told, "the beneficiary is told")
+        calls.clear()
+        with (
+            freeze_time(T0 + timedelta(hours=5, minutes=2)),
+            patch.object(Claim, "_claims_apply", counting),
+        ):
+            result = self.Grant._cron_process_grants()
+        self.assertEqual(len(calls), 1, "one claims-engine pass for the expiry")
+        self.assertEqual(set(grants.mapped("state")), {"expired"})
+        for user in users:
+            self.assertFalse(self.holds(user, self.group_b))
+
     def test_cron_is_registered_every_five_minutes(self):
         cron = self.env.ref("access_governance.ir_cron_process_grants")
         self.assertEqual((cron.interval_number, cron.interval_type), (5, "minutes"))
