@@ -11,8 +11,10 @@ State changes go through the ``action_*`` / ``_grant_*`` methods only: the
 state and approval fields cannot be written directly, not even over RPC.
 """
 
+import functools
 import logging
 import threading
+import time
 from collections import defaultdict
 from datetime import timedelta
 from html import escape
@@ -22,12 +24,42 @@ from markupsafe import Markup
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.fields import Command
+from odoo.http import request
 from odoo.tools import SQL
+
+from odoo.addons.base.models.res_users import check_identity
 
 from .access_governance_guarded import is_trusted, trusted
 from .res_groups import RISK_LEVELS, RISK_ORDER
 
 _logger = logging.getLogger(__name__)
+
+
+def check_identity_when_interactive(method):
+    """Odoo's own identity check (``check_identity`` in base: the password,
+    and 2FA when enabled, at most every 10 minutes) for callers over HTTP.
+    Server-side code (a cron, another module, a test) has no session whose
+    identity could be confirmed and runs the method directly; every call
+    from a browser or over RPC has a request and is checked."""
+    checked = check_identity(method)
+
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        if not request:
+            return method(self, *args, **kwargs)
+        if request.session.get("identity-check-last", 0) <= time.time() - 600:
+            _logger.info(
+                "Grant %s: identity check asked of uid #%s for %s",
+                method.__name__,
+                self.env.uid,
+                self.ids,
+            )
+        return checked(self, *args, **kwargs)
+
+    # res.users.identitycheck runs only methods marked as checked.
+    setattr(wrapper, "__has_check_identity", True)
+    return wrapper
+
 
 GRANT_STATES = [
     ("draft", "Draft"),
@@ -759,6 +791,36 @@ class AccessGovernanceGrant(models.Model):
             )
         if transition == "extend" and not self.date_end:
             return UserError(_("Permanent access cannot be extended."))
+        return self._grant_refusal_eligibility(transition)
+
+    def _grant_refusal_eligibility(self, transition):
+        """Profiles name who may request them and who may break the glass."""
+        profile = self.profile_id
+        if (
+            transition == "submit"
+            and profile
+            and not profile._profile_is_eligible(self.beneficiary_id)
+        ):
+            return AccessError(
+                _(
+                    "%(user)s may not request %(profile)s: the profile is "
+                    "limited to some people, groups, departments or job "
+                    "positions.",
+                    user=self.beneficiary_id.name,
+                    profile=profile.name,
+                )
+            )
+        if transition == "break_glass" and not profile._profile_may_break_glass(
+            self.beneficiary_id
+        ):
+            return AccessError(
+                _(
+                    "%(user)s may not break the glass on %(profile)s: ask for "
+                    "it through an ordinary request.",
+                    user=self.beneficiary_id.name,
+                    profile=profile.name,
+                )
+            )
         return None
 
     def _grant_refusal_party(self, transition, user):
@@ -970,6 +1032,19 @@ class AccessGovernanceGrant(models.Model):
         """The current user's approval (also what marking their approval
         to-do done does, with the feedback as comment)."""
         self.ensure_one()
+        self._grant_check_transition("approve")
+        if self.risk == "critical":
+            # Approving critical access asks for the password (and 2FA) first.
+            return self._grant_approve_identity_checked(comment)
+        return self._grant_approve_by_current_user(comment)
+
+    @check_identity_when_interactive
+    def _grant_approve_identity_checked(self, comment=None):
+        return self._grant_approve_by_current_user(comment)
+
+    def _grant_approve_by_current_user(self, comment=None):
+        self.ensure_one()
+        # Again: the identity check may have run minutes after the click.
         self._grant_check_transition("approve")
         user = self.env.user
         if user in self._grant_decided_by():
@@ -1334,6 +1409,13 @@ class AccessGovernanceGrant(models.Model):
         self._grant_check_transition("break_glass")
         if not (self.reason or "").strip():
             raise UserError(_("A reason is mandatory for break-glass access."))
+        # Self-activation asks for the password (and 2FA) first.
+        return self._grant_break_glass_identity_checked()
+
+    @check_identity_when_interactive
+    def _grant_break_glass_identity_checked(self):
+        self.ensure_one()
+        self._grant_check_transition("break_glass")
         now = fields.Datetime.now()
         cap = now + timedelta(hours=self.profile_id.max_duration_hours)
         vals = {"date_start": now}

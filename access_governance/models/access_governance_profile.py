@@ -25,6 +25,14 @@ class AccessGovernanceProfile(models.Model):
         "risk": "lower",
         "auto_approve": "enable",
         "break_glass": "enable",
+        # Who may request it, who may break the glass: any widening (more
+        # people, or a list emptied) waits for a second administrator.
+        "eligible_user_ids": "widen",
+        "eligible_group_ids": "widen",
+        "eligible_department_ids": "widen",
+        "eligible_job_ids": "widen",
+        "break_glass_user_ids": "widen",
+        "break_glass_group_ids": "widen",
     }
     # A new profile is switched to auto-approval or break-glass through a
     # policy change.
@@ -104,6 +112,58 @@ class AccessGovernanceProfile(models.Model):
         string="Break-Glass",
         help="Emergency access: the beneficiary activates it at once with a "
         "reason; the approvers review and sign it off afterwards.",
+    )
+    eligible_user_ids = fields.Many2many(
+        "res.users",
+        "access_governance_profile_eligible_user_rel",
+        "profile_id",
+        "user_id",
+        string="Eligible Users",
+        domain=[("share", "=", False)],
+        help="Who may request this access. Leave every eligibility list "
+        "empty to let every employee request it.",
+    )
+    eligible_group_ids = fields.Many2many(
+        "res.groups",
+        "access_governance_profile_eligible_group_rel",
+        "profile_id",
+        "group_id",
+        string="Eligible Groups",
+        help="Members of these groups may request this access.",
+    )
+    eligible_department_ids = fields.Many2many(
+        "hr.department",
+        "access_governance_profile_eligible_department_rel",
+        "profile_id",
+        "department_id",
+        string="Eligible Departments",
+        help="Employees of these departments (and their sub-departments) may "
+        "request this access.",
+    )
+    eligible_job_ids = fields.Many2many(
+        "hr.job",
+        "access_governance_profile_eligible_job_rel",
+        "profile_id",
+        "job_id",
+        string="Eligible Job Positions",
+        help="Employees in these job positions may request this access.",
+    )
+    break_glass_user_ids = fields.Many2many(
+        "res.users",
+        "access_governance_profile_break_glass_user_rel",
+        "profile_id",
+        "user_id",
+        string="May Break the Glass",
+        domain=[("share", "=", False)],
+        help="Who may activate this emergency access themselves. Leave both "
+        "break-glass lists empty to let every eligible requester do it.",
+    )
+    break_glass_group_ids = fields.Many2many(
+        "res.groups",
+        "access_governance_profile_break_glass_group_rel",
+        "profile_id",
+        "group_id",
+        string="Groups That May Break the Glass",
     )
     grant_ids = fields.One2many(
         "access.governance.grant", "profile_id", string="Grants", readonly=True
@@ -196,6 +256,56 @@ class AccessGovernanceProfile(models.Model):
                     _("A break-glass profile needs a maximum duration.")
                 )
 
+    def _profile_is_eligible(self, user):
+        """Whether ``user`` may request this profile: listed as a user, a
+        member of a listed group, an employee of a listed department (or a
+        sub-department) or job position; every list empty = every employee."""
+        self.ensure_one()
+        profile = self.sudo()
+        if not (
+            profile.eligible_user_ids
+            or profile.eligible_group_ids
+            or profile.eligible_department_ids
+            or profile.eligible_job_ids
+        ):
+            return not user.share
+        if user in profile.eligible_user_ids:
+            return True
+        if profile.eligible_group_ids & user.sudo().groups_id:
+            return True
+        if profile.eligible_department_ids or profile.eligible_job_ids:
+            # sudo: plain users cannot read hr.employee (only its public view).
+            employees = (
+                self.env["hr.employee"].sudo().search([("user_id", "=", user.id)])
+            )
+            departments = (
+                self.env["hr.department"]
+                .sudo()
+                .search([("id", "child_of", profile.eligible_department_ids.ids)])
+                if profile.eligible_department_ids
+                else self.env["hr.department"]
+            )
+            if employees.department_id & departments:
+                return True
+            if employees.job_id & profile.eligible_job_ids:
+                return True
+        return False
+
+    def _profile_may_break_glass(self, user):
+        """Whether ``user`` may activate this break-glass profile themselves:
+        eligible, and listed among those who may break the glass (both
+        lists empty = every eligible requester)."""
+        self.ensure_one()
+        profile = self.sudo()
+        if not profile.break_glass or not self._profile_is_eligible(user):
+            return False
+        if not (profile.break_glass_user_ids or profile.break_glass_group_ids):
+            return True
+        return bool(
+            user in profile.break_glass_user_ids
+            or profile.break_glass_group_ids & user.sudo().groups_id
+        )
+
     def _profile_approvers(self, beneficiary):
         """Users allowed to approve a request of this profile for
         ``beneficiary`` (before excluding the beneficiary and requester)."""
@@ -240,8 +350,24 @@ class AccessGovernanceProfile(models.Model):
         still under way."""
         self.ensure_one()
         Users = self.env["res.users"].sudo()
-        old_users, new_users = changes.get("approver_user_ids", ([], []))
-        gainers = Users.browse(sorted(set(new_users) - set(old_users)))
+        gainers = Users
+        for name in ("approver_user_ids", "eligible_user_ids", "break_glass_user_ids"):
+            old_users, new_users = changes.get(name, ([], []))
+            gainers |= Users.browse(sorted(set(new_users) - set(old_users)))
+        for name in ("eligible_group_ids", "break_glass_group_ids"):
+            old_groups, new_groups = changes.get(name, ([], []))
+            added = set(new_groups) - set(old_groups)
+            gainers |= self.env["res.groups"].sudo().browse(sorted(added)).users
+        Employees = self.env["hr.employee"].sudo()
+        for name, field in (
+            ("eligible_department_ids", "department_id"),
+            ("eligible_job_ids", "job_id"),
+        ):
+            old_ids, new_ids = changes.get(name, ([], []))
+            added = sorted(set(new_ids) - set(old_ids))
+            if added:
+                gainers |= Employees.search([(field, "in", added)]).user_id
+
         if "approver_group_id" in changes and changes["approver_group_id"][1]:
             group = (
                 self.env["res.groups"].sudo().browse(changes["approver_group_id"][1])

@@ -8,7 +8,7 @@ governance managers may mark done, edit or cancel such a to-do; the grant's
 ``activity_update()`` (trusted code) keeps them in line with the state."""
 
 from odoo import models
-from odoo.exceptions import AccessError
+from odoo.exceptions import AccessError, UserError
 from odoo.tools import html2plaintext
 
 from .access_governance_guarded import is_trusted
@@ -86,10 +86,20 @@ class MailActivity(models.Model):
         ]
         for res_id, is_approval in todo:
             grant = Grant.browse(res_id)
-            if is_approval:
+            result = (
                 grant.action_approve(comment=comment or None)
-            else:
-                grant.action_sign_off()
+                if is_approval
+                else grant.action_sign_off()
+            )
+            if isinstance(result, dict):
+                # Critical access: the identity check needs the form.
+                raise UserError(
+                    self.env._(
+                        "Approving %s asks for your password: open the request "
+                        "and click Approve.",
+                        grant.display_name,
+                    )
+                )
         rest = (self - approvals - reviews).exists()
         if rest:
             return super(MailActivity, rest)._action_done(

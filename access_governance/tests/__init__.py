@@ -16,5 +16,6 @@ from . import test_lifecycle_security
 from . import test_findings_reviews_security
 from . import test_grants_security
 from . import test_grant_activities
+from . import test_grant_eligibility
 from . import test_trust
 from . import test_trust_matrix

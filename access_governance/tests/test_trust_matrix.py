@@ -123,7 +123,9 @@ MATRIX = {
             ADMINS: "name sequence active description group_ids risk "
             "default_duration_hours max_duration_hours approver_user_ids "
             "approver_group_id approver_manager approvals_required "
-            "reason_required auto_approve break_glass grant_ids",
+            "reason_required auto_approve break_glass eligible_user_ids "
+            "eligible_group_ids eligible_department_ids eligible_job_ids "
+            "break_glass_user_ids break_glass_group_ids grant_ids",
         },
         "actions": {
             "action_governance_pending_changes": AUDITORS,
