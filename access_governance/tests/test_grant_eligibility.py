@@ -110,3 +110,71 @@ class TestGrantEligibility(GrantCommon):
         self.assertEqual(len(change), 1)
         # Who would gain the power to break the glass cannot approve it.
         self.assertIn(self.user_employee, change.excluded_user_ids)
+
+
+@tagged("post_install", "-at_install")
+class TestGrantIdentityCheck(GrantCommon, HttpCase):
+    """Over HTTP, breaking the glass and approving critical access ask for
+    the password first (Odoo's own identity check)."""
+
+    def call(self, model, method, ids, *args, **kwargs):
+        return self.make_jsonrpc_request(
+            "/web/dataset/call_kw",
+            {
+                "model": model,
+                "method": method,
+                "args": [ids, *args],
+                "kwargs": kwargs,
+            },
+        )
+
+    def confirm_identity(self, action, password):
+        self.assertEqual(action["res_model"], "res.users.identitycheck")
+        wizard = action["res_id"]
+        self.call("res.users.identitycheck", "write", [wizard], {"password": password})
+        return self.call("res.users.identitycheck", "run_check", [wizard])
+
+    def test_break_glass_asks_for_the_password(self):
+        profile = self.Profile.create(
+            {
+                "name": "Emergency",
+                "group_ids": [Command.set(self.group_a.ids)],
+                "break_glass": True,
+                "default_duration_hours": 2,
+                "max_duration_hours": 4,
+                "approver_user_ids": [Command.set(self.user_manager.ids)],
+            }
+        )
+        grant = self.request(self.user_employee, profile_id=profile.id)
+        self.authenticate(self.user_employee.login, self.user_employee.login)
+        action = self.call(grant._name, "action_break_glass", grant.ids)
+        grant.invalidate_recordset()
+        self.assertEqual(grant.state, "draft", "nothing before the password")
+        with self.assertRaises(Exception):  # noqa: B017 the wrong password
+            self.confirm_identity(action, "wrong password")
+        grant.invalidate_recordset()
+        self.assertEqual(grant.state, "draft")
+        self.confirm_identity(action, self.user_employee.login)
+        grant.invalidate_recordset()
+        self.assertEqual(grant.state, "active")
+        self.assertTrue(self.holds(self.user_employee, self.group_a))
+
+    def test_approving_critical_access_asks_for_the_password(self):
+        self.profile_settings.approvals_required = 1
+        grant = self.request(self.user_employee, profile_id=self.profile_settings.id)
+        grant.action_submit()
+        self.assertEqual(grant.risk, "critical")
+        self.authenticate(self.user_manager.login, self.user_manager.login)
+        action = self.call(grant._name, "action_approve", grant.ids)
+        grant.invalidate_recordset()
+        self.assertEqual(grant.state, "submitted")
+        self.assertFalse(grant.sudo().approval_ids)
+        self.confirm_identity(action, self.user_manager.login)
+        grant.invalidate_recordset()
+        self.assertEqual(grant.state, "active")
+        # Within ten minutes, the next approval does not ask again.
+        other = self.request(self.user_employee2, profile_id=self.profile_settings.id)
+        other.action_submit()
+        self.assertTrue(self.call(other._name, "action_approve", other.ids))
+        other.invalidate_recordset()
+        self.assertEqual(other.state, "active")
