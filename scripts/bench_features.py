@@ -44,6 +44,12 @@ def parse_args(argv=None):
     parser.add_argument("--employees", type=int, default=1000)
     parser.add_argument("--grants", type=int, default=1000)
     parser.add_argument(
+        "--tracking",
+        action="store_true",
+        help="keep field tracking on (chatter messages of state changes), "
+        "as the scheduled action runs; off by default",
+    )
+    parser.add_argument(
         "--only",
         choices=("mover", "grants", "audits", "review"),
         help="run one benchmark only",
@@ -54,8 +60,9 @@ def parse_args(argv=None):
 
 
 class Runner:
-    def __init__(self, registry):
+    def __init__(self, registry, tracking=False):
         self.registry = registry
+        self.tracking = tracking
         self.rows = []
 
     @contextlib.contextmanager
@@ -67,7 +74,8 @@ class Runner:
         testing = getattr(thread, "testing", False)
         thread.testing = True  # crons: no batch commits, no mail sent
         try:
-            yield api.Environment(cr, SUPERUSER_ID, {"tracking_disable": True})
+            context = {} if self.tracking else {"tracking_disable": True}
+            yield api.Environment(cr, SUPERUSER_ID, context)
         finally:
             thread.testing = testing
             cr.rollback()
@@ -244,7 +252,7 @@ def main(argv=None):
     from odoo.modules.registry import Registry
 
     registry = Registry(args.db)
-    runner = Runner(registry)
+    runner = Runner(registry, tracking=args.tracking)
     bench.say(f"\naccess_governance feature benchmarks on {args.db}")
     benches = {
         "mover": lambda: bench_mover(runner, args.employees),
