@@ -30,6 +30,7 @@ from odoo.tools import SQL
 from odoo.addons.base.models.res_users import check_identity
 
 from .access_governance_guarded import is_trusted, trusted
+from .access_governance_profile import format_duration
 from .res_groups import RISK_LEVELS, RISK_ORDER
 
 _logger = logging.getLogger(__name__)
@@ -252,6 +253,9 @@ class AccessGovernanceGrant(models.Model):
         help="Leave empty for permanent access (not allowed when the profile "
         "has a maximum duration).",
     )
+    duration_display = fields.Char(
+        string="Duration", compute="_compute_duration_display"
+    )
     state = fields.Selection(
         GRANT_STATES,
         default="draft",
@@ -432,6 +436,15 @@ class AccessGovernanceGrant(models.Model):
             else:
                 grant.date_end = grant.date_end
 
+    @api.depends("date_start", "date_end")
+    def _compute_duration_display(self):
+        for grant in self:
+            if grant.date_start and grant.date_end:
+                hours = (grant.date_end - grant.date_start).total_seconds() / 3600
+                grant.duration_display = format_duration(self.env, hours)
+            else:
+                grant.duration_display = self.env._("Permanent")
+
     @api.depends("profile_id.approvals_required")
     def _compute_approvals_required(self):
         for grant in self:
@@ -516,11 +529,11 @@ class AccessGovernanceGrant(models.Model):
             if hours > limit + 1e-6:
                 raise ValidationError(
                     _(
-                        "Profile %(profile)s allows at most %(max)s hours; this "
-                        "request lasts %(hours).1f hours.",
+                        "Profile %(profile)s allows at most %(max)s; this "
+                        "request lasts %(duration)s.",
                         profile=grant.profile_id.name,
-                        max=limit,
-                        hours=hours,
+                        max=format_duration(self.env, limit),
+                        duration=format_duration(self.env, hours),
                     )
                 )
 

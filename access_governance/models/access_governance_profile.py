@@ -8,6 +8,24 @@ from odoo.exceptions import ValidationError
 from .res_groups import RISK_LEVELS, RISK_ORDER
 
 
+def format_duration(env, hours):
+    """A duration as a person says it: "10 days", "2 days 4 hours",
+    "1 hour", "30 minutes"; empty for none."""
+    if not hours:
+        return ""
+    minutes = round(hours * 60)
+    days, minutes = divmod(minutes, 24 * 60)
+    hours, minutes = divmod(minutes, 60)
+    parts = []
+    if days:
+        parts.append(env._("%s days", days) if days > 1 else env._("1 day"))
+    if hours:
+        parts.append(env._("%s hours", hours) if hours > 1 else env._("1 hour"))
+    if minutes and not days:
+        parts.append(env._("%s minutes", minutes))
+    return " ".join(parts)
+
+
 class AccessGovernanceProfile(models.Model):
     _name = "access.governance.profile"
     _description = "Access Governance Elevation Profile"
@@ -78,6 +96,12 @@ class AccessGovernanceProfile(models.Model):
         string="Maximum Duration (hours)",
         help="Requests end at the latest after this many hours. Leave empty "
         "for no maximum (the end date is then optional).",
+    )
+    default_duration_display = fields.Char(
+        string="Default Duration in Words", compute="_compute_duration_display"
+    )
+    max_duration_display = fields.Char(
+        string="Maximum Duration in Words", compute="_compute_duration_display"
     )
     approver_user_ids = fields.Many2many(
         "res.users",
@@ -168,6 +192,16 @@ class AccessGovernanceProfile(models.Model):
     grant_ids = fields.One2many(
         "access.governance.grant", "profile_id", string="Grants", readonly=True
     )
+
+    @api.depends("default_duration_hours", "max_duration_hours")
+    def _compute_duration_display(self):
+        for profile in self:
+            profile.default_duration_display = format_duration(
+                self.env, profile.default_duration_hours
+            )
+            profile.max_duration_display = format_duration(
+                self.env, profile.max_duration_hours
+            ) or self.env._("no maximum")
 
     @api.depends("group_ids.governance_risk")
     def _compute_groups_risk(self):

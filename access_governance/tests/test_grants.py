@@ -97,6 +97,15 @@ class TestProfiles(GrantCommon):
             )
         self.assertIn("Only governed groups", str(caught.exception))
 
+    def test_durations_in_days_and_hours(self):
+        self.assertEqual(self.profile_close.default_duration_display, "2 days")
+        self.assertEqual(self.profile_close.max_duration_display, "3 days")
+        self.profile_close.default_duration_hours = 28
+        self.assertEqual(self.profile_close.default_duration_display, "1 day 4 hours")
+        self.assertEqual(self.profile_settings.max_duration_display, "1 hour")
+        self.profile_settings.default_duration_hours = 0.5
+        self.assertEqual(self.profile_settings.default_duration_display, "30 minutes")
+
     def test_profiles_readable_by_employees_not_writable(self):
         profile = self.profile_close.with_user(self.user_employee)
         self.assertEqual(profile.name, "Accounting Manager for closing")
@@ -170,7 +179,7 @@ class TestGrantFlow(GrantCommon):
             self.assertFalse(Form(grant.with_user(self.user_employee)).can_decide)
 
     def test_duration_capped_by_profile(self):
-        with self.assertRefused(ValidationError, "at most 72"):
+        with self.assertRefused(ValidationError, "at most 3 days"):
             self.request(
                 self.user_employee,
                 profile_id=self.profile_close.id,
