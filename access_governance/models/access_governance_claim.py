@@ -400,6 +400,7 @@ class AccessGovernanceClaim(models.Model):
         new_vals = []
         seen = set()
         links = self._claims_source_links({item[3] for item in start})
+        adding = set()
         for uid, gid, kind, ref, name in start:
             key = (uid, gid, kind, ref or False)
             if key in seen or any(
@@ -407,6 +408,11 @@ class AccessGovernanceClaim(models.Model):
             ):
                 continue
             seen.add(key)
+            # Two sources starting the same group in one pass: the first one
+            # added it.
+            added = gid not in current[uid] and (uid, gid) not in adding
+            if added:
+                adding.add((uid, gid))
             new_vals.append(
                 {
                     "user_id": uid,
@@ -415,7 +421,7 @@ class AccessGovernanceClaim(models.Model):
                     "source_ref": ref,
                     "source_name": name,
                     **links.get(ref, {}),
-                    "added": gid not in current[uid],
+                    "added": added,
                     "date_start": now,
                     "started_by_id": self.env.uid,
                     "note": note,
