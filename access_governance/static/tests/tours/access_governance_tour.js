@@ -55,7 +55,8 @@ registry.category("web_tour.tours").add("access_governance_approve_from_todo_tou
         },
         {
             content: "Open Emma's request",
-            trigger: ":is(.o_data_row, .o_kanban_record):contains(Emma Employee)",
+            trigger:
+                ".o_data_row:contains(Emma Employee) .o_data_cell[name='name'], .o_kanban_record:contains(Emma Employee)",
             run: "click",
         },
         {
@@ -86,12 +87,12 @@ registry.category("web_tour.tours").add("access_governance_reject_with_reason_to
     steps: () => [
         {
             content: "Open Emma's request",
-            trigger: ".o_data_row:contains(Emma Employee)",
+            trigger: ".o_data_row:contains(Emma Employee) .o_data_cell[name='name']",
             run: "click",
         },
         {
             content: "Reject",
-            trigger: ".o_form_statusbar button[name='action_reject']",
+            trigger: ".o_form_view .o_form_statusbar button[name='action_reject']",
             run: "click",
         },
         {
