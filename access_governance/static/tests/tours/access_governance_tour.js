@@ -107,7 +107,7 @@ registry.category("web_tour.tours").add("access_governance_reject_with_reason_to
         },
         {
             content: "The request is rejected",
-            trigger: "body:not(:has(.modal)) .o_statusbar_status button.active:contains(Rejected)",
+            trigger: "body:not(:has(.modal)) .o_statusbar_status .o_arrow_button_current:contains(Rejected)",
         },
     ],
 });
