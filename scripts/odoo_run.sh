@@ -15,7 +15,8 @@ HTTP_PORT="${AG_HTTP_PORT:-8069}"
 ag_db_start
 cd "$AG_ROOT"
 
-odoo=("$AG_PYTHON" -m odoo --addons-path="$AG_ADDONS_PATH" "${AG_DB_ARGS[@]}"
+odoo=("$AG_PYTHON" -m odoo --addons-path="$AG_ADDONS_PATH" --data-dir="$AG_LOCAL/data"
+  "${AG_DB_ARGS[@]}"
   -d "$DB" --db-filter="^${DB}\$")
 
 module_state() {

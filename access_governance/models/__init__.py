@@ -21,3 +21,4 @@ from . import access_governance_review_line
 from . import access_governance_personal_data_access
 from . import access_governance_finding
 from . import access_governance_policy_change
+from . import access_governance_overview

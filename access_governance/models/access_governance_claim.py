@@ -76,6 +76,10 @@ class AccessGovernanceClaim(models.Model):
     ended_by_id = fields.Many2one("res.users", readonly=True, ondelete="set null")
     note = fields.Char(readonly=True)
     group_risk = fields.Selection(related="group_id.governance_risk")
+    # "My Access" groups what a person holds by application.
+    application_id = fields.Many2one(
+        related="group_id.category_id", string="Application", store=True
+    )
 
     @api.model
     def _governance_protected(self):

@@ -262,7 +262,7 @@ MATRIX = {
         "unlink": NOBODY,
         "write": {
             NOBODY: "user_id group_id kind source_ref source_name added active "
-            "date_start date_end started_by_id ended_by_id note",
+            "date_start date_end started_by_id ended_by_id note application_id",
         },
         "actions": {
             "action_archive": NOBODY,
@@ -280,6 +280,14 @@ MATRIX = {
             "record_name description details previous_hash hash",
         },
         "actions": {"action_verify_integrity": AUDITORS},
+    },
+    "access.governance.overview": {
+        "fixture": "overview",
+        "create": NOBODY,
+        "copy": NOBODY,
+        "unlink": NOBODY,
+        "write": {NOBODY: "name tile sequence group_id description"},
+        "actions": {"action_open": USERS},
     },
     "access.governance.personal.data.access": {
         "fixture": "personal_data",
@@ -618,6 +626,7 @@ class TrustMatrixCase(AccessGovernanceCommon, HttpCase):
             [("user_id", "=", employee2.id), ("active", "=", False)], limit=1
         )
         fx["audit"] = env["access.governance.audit"].search([], limit=1)
+        fx["overview"] = env.ref("access_governance.overview_tile_my_access")
         fx["personal_data"] = env["access.governance.personal.data.access"].search(
             [], limit=1
         )
@@ -689,6 +698,7 @@ class TrustMatrixCase(AccessGovernanceCommon, HttpCase):
                 "kind": "baseline",
             },
             "access.governance.audit": {"event": "install"},
+            "access.governance.overview": {"name": "x", "tile": "my_access"},
             "access.governance.personal.data.access": {
                 "user_id": self.user_employee.id
             },
