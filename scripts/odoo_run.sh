@@ -36,8 +36,14 @@ fi
 cat <<MSG
 
   Odoo 18.0 with $AG_MODULE (demo data): http://localhost:$HTTP_PORT
-  Log in as admin / admin (administrator).
-  Demo users exist too, e.g. demo / demo.
+  Log in as admin / admin (Settings administrator; governance administrator).
+  Demo users (login / password, persona):
+    demo / demo                              Marc Demo, employee (requests access)
+    hugo.director@example.com / hugo         HR director, job-mapped role, approver of his team
+    olivia.officer@example.com / olivia      HR officer, job-mapped role
+    carla.contacts@example.com / carla       account manager, job-mapped role
+    stan.stale@example.com / stan            stale account with unused HR access (findings)
+    sharon.shared@example.com / sharon       shared account, out-of-band group (findings)
   Database: $DB. Stop with Ctrl-C; 'make stop' stops PostgreSQL.
 
 MSG
