@@ -77,9 +77,12 @@ class AccessGovernanceClaim(models.Model):
     note = fields.Char(readonly=True)
     group_risk = fields.Selection(related="group_id.governance_risk")
     # "My Access" groups what a person holds by application.
-    application_id = fields.Many2one(
-        related="group_id.category_id", string="Application", store=True
-    )
+    application = fields.Char(compute="_compute_application", store=True)
+
+    @api.depends("group_id.category_id.name")
+    def _compute_application(self):
+        for claim in self:
+            claim.application = claim.group_id.category_id.name or self.env._("Other")
 
     @api.model
     def _governance_protected(self):

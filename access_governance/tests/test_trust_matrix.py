@@ -262,7 +262,7 @@ MATRIX = {
         "unlink": NOBODY,
         "write": {
             NOBODY: "user_id group_id kind source_ref source_name added active "
-            "date_start date_end started_by_id ended_by_id note application_id",
+            "date_start date_end started_by_id ended_by_id note application",
         },
         "actions": {
             "action_archive": NOBODY,
