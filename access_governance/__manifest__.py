@@ -54,6 +54,7 @@
         "views/access_governance_policy_change_views.xml",
         "data/access_governance_overview_data.xml",
         "views/access_governance_overview_views.xml",
+        "views/access_governance_analysis_views.xml",
     ],
     "demo": [
         "demo/res_groups_demo.xml",

@@ -175,7 +175,11 @@ class AccessGovernanceAudit(models.Model):
     date = fields.Datetime(readonly=True, index=True)
     event = fields.Selection(EVENTS, readonly=True, index=True)
     actor_id = fields.Many2one(
-        "res.users", string="Actor", readonly=True, ondelete="set null", index=True
+        "res.users",
+        string="Actor User",
+        readonly=True,
+        ondelete="set null",
+        index=True,
     )
     actor_uid = fields.Integer(string="Actor ID", readonly=True)
     actor_login = fields.Char(readonly=True)
@@ -204,7 +208,11 @@ class AccessGovernanceAudit(models.Model):
     res_id = fields.Integer(string="Record ID", readonly=True)
     record_name = fields.Char(readonly=True)
     description = fields.Text(readonly=True)
-    details = fields.Text(readonly=True, help="Canonical JSON with the full detail.")
+    details = fields.Text(
+        string="Details (JSON)",
+        readonly=True,
+        help="Canonical JSON with the full detail.",
+    )
     previous_hash = fields.Char(readonly=True)
     hash = fields.Char(readonly=True)
     # Readable forms of the evidence above (computed, never stored).

@@ -53,7 +53,9 @@ class AccessGovernanceClaim(models.Model):
     group_id = fields.Many2one(
         "res.groups", required=True, ondelete="cascade", index=True, readonly=True
     )
-    kind = fields.Selection(CLAIM_KINDS, required=True, index=True, readonly=True)
+    kind = fields.Selection(
+        CLAIM_KINDS, string="Justified By", required=True, index=True, readonly=True
+    )
     source_ref = fields.Char(
         string="Source",
         index=True,
@@ -63,6 +65,7 @@ class AccessGovernanceClaim(models.Model):
     )
     source_name = fields.Char(readonly=True)
     added = fields.Boolean(
+        string="Gave the Group",
         readonly=True,
         help="The user lacked the group when this claim started, so this claim "
         "added it.",
