@@ -7,7 +7,7 @@ class AccessGovernanceApproval(models.Model):
     ``action_approve`` / ``action_reject``, which check the approver."""
 
     _name = "access.governance.approval"
-    _description = "Access Governance Approval"
+    _description = "Approval Decision"
     _order = "date desc, id desc"
 
     grant_id = fields.Many2one(

@@ -161,7 +161,7 @@ EVENTS = [
 
 class AccessGovernanceAudit(models.Model):
     _name = "access.governance.audit"
-    _description = "Access Governance Audit Entry"
+    _description = "Audit Trail Entry"
     # Entries not sealed yet (no sequence) come first, newest first.
     _order = "sequence desc, id desc"
     _rec_name = "sequence"

@@ -43,7 +43,7 @@ CLAIM_KINDS = [
 
 class AccessGovernanceClaim(models.Model):
     _name = "access.governance.claim"
-    _description = "Access Governance Claim"
+    _description = "Access Claim"
     _inherit = ["access.governance.guarded"]
     _order = "user_id, group_id, date_start desc, id desc"
 

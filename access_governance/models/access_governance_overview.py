@@ -27,7 +27,7 @@ SEVERITY_LEVELS = ("critical", "high", "medium", "low")
 
 class AccessGovernanceOverview(models.Model):
     _name = "access.governance.overview"
-    _description = "Access Governance Overview Tile"
+    _description = "Overview Tile"
     _order = "sequence, id"
 
     name = fields.Char(required=True, translate=True, readonly=True)

@@ -10,7 +10,7 @@ from .res_groups import RISK_LEVELS, RISK_ORDER
 
 class AccessGovernanceProfile(models.Model):
     _name = "access.governance.profile"
-    _description = "Access Governance Elevation Profile"
+    _description = "Elevation Profile"
     _inherit = ["access.governance.guarded", "access.governance.policy.guarded"]
     _order = "sequence, name"
 

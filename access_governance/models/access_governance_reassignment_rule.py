@@ -43,7 +43,7 @@ FORBIDDEN_FIELDS = {"create_uid", "write_uid"}
 
 class AccessGovernanceReassignmentRule(models.Model):
     _name = "access.governance.reassignment.rule"
-    _description = "Access Governance Reassignment Rule"
+    _description = "Reassignment Rule"
     _order = "sequence, id"
 
     name = fields.Char(compute="_compute_name", store=True, readonly=False)

@@ -67,7 +67,7 @@ STALE_DAYS = 90
 
 class AccessGovernanceReview(models.Model):
     _name = "access.governance.review"
-    _description = "Access Governance Review Campaign"
+    _description = "Access Review Campaign"
     _inherit = ["mail.thread", "mail.activity.mixin", "access.governance.guarded"]
     _order = "date_start desc, id desc"
 

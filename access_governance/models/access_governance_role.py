@@ -54,7 +54,7 @@ ROLE_TEMPLATES = {
 
 class AccessGovernanceRole(models.Model):
     _name = "access.governance.role"
-    _description = "Access Governance Role"
+    _description = "Business Role"
     _inherit = [
         "mail.thread",
         "access.governance.guarded",

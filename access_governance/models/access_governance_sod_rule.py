@@ -21,7 +21,7 @@ SOD_ACTIONS = [
 
 class AccessGovernanceSodRule(models.Model):
     _name = "access.governance.sod.rule"
-    _description = "Access Governance Separation-of-Duties Rule"
+    _description = "Separation-of-Duties Rule"
     _inherit = ["mail.thread", "access.governance.guarded"]
     _order = "sequence, name"
 
