@@ -52,6 +52,8 @@ class AccessGovernanceProfile(models.Model):
     )
     risk = fields.Selection(
         RISK_LEVELS,
+        # Grouped by level (low to critical), not alphabetically.
+        group_expand=True,
         string="Risk Level",
         compute="_compute_risk",
         store=True,

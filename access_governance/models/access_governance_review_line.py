@@ -84,6 +84,8 @@ class AccessGovernanceReviewLine(models.Model):
             ("high", "High"),
             ("critical", "Critical"),
         ],
+        # Grouped by level (low to critical), not alphabetically.
+        group_expand=True,
         compute="_compute_risk",
         store=True,
     )

@@ -95,6 +95,8 @@ class AccessGovernanceRole(models.Model):
     )
     risk = fields.Selection(
         RISK_LEVELS,
+        # Grouped by level (low to critical), not alphabetically.
+        group_expand=True,
         compute="_compute_risk",
         store=True,
         help="The highest risk level of the role's groups and of the groups "

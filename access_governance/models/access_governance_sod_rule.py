@@ -49,7 +49,12 @@ class AccessGovernanceSodRule(models.Model):
         string="Side B",
     )
     severity = fields.Selection(
-        RISK_LEVELS, default="high", required=True, tracking=True
+        RISK_LEVELS,
+        default="high",
+        required=True,
+        tracking=True,
+        # Grouped by level (low to critical), not alphabetically.
+        group_expand=True,
     )
     action = fields.Selection(
         SOD_ACTIONS,

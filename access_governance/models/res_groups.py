@@ -91,6 +91,8 @@ class ResGroups(models.Model):
 
     governance_risk = fields.Selection(
         RISK_LEVELS,
+        # Grouped by level (low to critical), not alphabetically.
+        group_expand=True,
         string="Risk Level",
         default="low",
         required=True,

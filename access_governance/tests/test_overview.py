@@ -149,3 +149,13 @@ class TestOverview(AccessGovernanceCommon):
             root.action,
             self.env.ref("access_governance.access_governance_overview_action"),
         )
+
+    def test_risk_groups_ordered_by_level(self):
+        """Grouping by risk lists Low, Medium, High, Critical, not A-Z."""
+        result = self.env["res.groups"].web_read_group(
+            [("id", "in", (self.group_a | self.group_b).ids)],
+            ["governance_risk"],
+            ["governance_risk"],
+        )
+        levels = [group["governance_risk"] for group in result["groups"]]
+        self.assertEqual(levels, ["low", "medium", "high", "critical"])
