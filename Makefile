@@ -1,6 +1,9 @@
 # Developer / CI entry points. The logic lives in scripts/.
 #   make run     serve access_governance with demo data on http://localhost:8069
 #   make test    run the addon's Odoo tests on a fresh database
+#   make test-business  tests tagged access_governance_business on a database
+#                with Sales, CRM, Accounting, Inventory, Purchase, Project, Time Off
+#                and Attendances (apps template built once, then reused)
 #   make lint    ruff + pylint-odoo mandatory checks
 #   make bench   run scripts/bench.py against the local cluster (ARGS="..." for it)
 #   make stop    stop the throwaway PostgreSQL cluster
@@ -11,13 +14,16 @@
 SHELL := /bin/bash
 ARGS ?=
 
-.PHONY: run test lint bench stop clean pg-start pg-status
+.PHONY: run test test-business lint bench stop clean pg-start pg-status
 
 run:
 	scripts/odoo_run.sh $(ARGS)
 
 test:
 	scripts/odoo_test.sh
+
+test-business:
+	scripts/odoo_test_business.sh
 
 lint:
 	scripts/lint.sh
