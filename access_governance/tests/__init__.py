@@ -17,3 +17,4 @@ from . import test_findings_reviews_security
 from . import test_grants_security
 from . import test_trust
 from . import test_trust_matrix
+from . import test_business
