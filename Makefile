@@ -5,6 +5,8 @@
 #                with Sales, CRM, Accounting, Inventory, Purchase, Project, Time Off
 #                and Attendances (apps template built once, then reused)
 #   make lint    ruff + pylint-odoo mandatory checks
+#   make pytest  pytest-odoo on an installed database, the fast loop
+#                (ARGS="-k grant"); installed once, updated when the addon changes
 #   make bench   run scripts/bench.py against the local cluster (ARGS="..." for it)
 #   make stop    stop the throwaway PostgreSQL cluster
 #   make clean   stop it and delete it (.local/)
@@ -14,7 +16,7 @@
 SHELL := /bin/bash
 ARGS ?=
 
-.PHONY: run test test-business lint bench stop clean pg-start pg-status
+.PHONY: run test test-business pytest lint bench stop clean pg-start pg-status
 
 run:
 	scripts/odoo_run.sh $(ARGS)
@@ -27,6 +29,9 @@ test-business:
 
 lint:
 	scripts/lint.sh
+
+pytest:
+	ARGS='$(ARGS)' scripts/pytest.sh
 
 bench:
 	scripts/bench.sh $(ARGS)
