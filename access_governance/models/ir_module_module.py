@@ -27,7 +27,16 @@ class IrModuleModule(models.Model):
             )
         res = super().write(vals)
         if installing:
-            self._governance_after_install_as_superuser(installing)
+            try:
+                with self.env.cr.savepoint():
+                    self._governance_after_install_as_superuser(installing)
+            except Exception:
+                # Never fail an installation for governance: the templates and
+                # rules stay as they were; the administrator can load them.
+                _logger.exception(
+                    "access_governance: could not follow the install of %s",
+                    ", ".join(installing.mapped("name")),
+                )
         return res
 
     def _governance_after_install_as_superuser(self, modules):

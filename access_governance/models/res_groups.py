@@ -331,13 +331,22 @@ class ResGroups(models.Model):
             .sudo()
             .browse([row["res_id"] for row in rights if row["model"] == "ir.rule"])
         )
-        groups |= (accesses.exists().group_id | rules.exists().groups).filtered(
+        # Groups of other modules these give rights to: only their scope may
+        # change (technical to governed), never a risk an administrator set.
+        others = (accesses.exists().group_id | rules.exists().groups).filtered(
             lambda g: g.governance_scope == "technical"
-        )
-        if not groups:
-            return groups
-        before = {g.id: (g.governance_scope, g.governance_risk) for g in groups}
-        self._governance_classify_groups(groups)
+        ) - groups
+        before = {
+            g.id: (g.governance_scope, g.governance_risk) for g in groups | others
+        }
+        if groups:
+            self._governance_classify_groups(groups)
+        if others:
+            risks = {g.id: g.governance_risk for g in others}
+            self._governance_classify_groups(others)
+            for group in others:
+                group._governance_write_policy({"governance_risk": risks[group.id]})
+        groups |= others
         changed = groups.filtered(
             lambda g: before[g.id] != (g.governance_scope, g.governance_risk)
         )
