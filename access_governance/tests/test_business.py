@@ -282,6 +282,19 @@ class TestBusinessLifecycle(BusinessCommon):
         expected = internal | internal.trans_implied_ids | role | role.trans_implied_ids
         self.assertFalse(self.held(user) - expected)
 
+    def test_user_created_by_hand_is_baseline(self):
+        """A user created by hand gets Odoo's default user template; what it
+        holds that is governed is recorded as baseline, never as a role, so
+        the unmapped-access audit (baseline-only claims) reports it."""
+        user = self.env["res.users"].create({"name": "Hand Made", "login": "ag_hand"})
+        self.assertTrue(user.has_group("hr.group_hr_manager"))
+        claims = self.env["access.governance.claim"].search(
+            [("user_id", "=", user.id), ("active", "=", True)]
+        )
+        self.assertIn(self.env.ref("hr.group_hr_manager"), claims.group_id)
+        self.assertEqual(set(claims.mapped("kind")), {"baseline"})
+        self.assertEqual(set(claims.mapped("note")), {"user_created"})
+
 
 @tagged("-standard", "access_governance_business", "post_install", "-at_install")
 class TestBusinessSod(BusinessCommon):
