@@ -253,6 +253,7 @@ class ResGroups(models.Model):
         )
         by_user_type = user_types.trans_implied_ids
         with_rights = groups._governance_with_rights()
+        feature_flags = self._governance_feature_flag_xmlids()
         for group in groups:
             xmlid = xmlids.get(group.id) or ""
             values = self._governance_default_values(
@@ -268,6 +269,7 @@ class ResGroups(models.Model):
                 and group in with_rights
                 and not group.share
                 and xmlid not in TECHNICAL_XMLIDS
+                and xmlid not in feature_flags
             ):
                 # A hidden group that carries access rules or record rules
                 # confers rights (approving attendances, time off...): it is
@@ -275,6 +277,17 @@ class ResGroups(models.Model):
                 values["governance_scope"] = "governed"
             group._governance_write_policy(values)
         return groups
+
+    @api.model
+    def _governance_feature_flag_xmlids(self):
+        """Xml ids of the groups a Settings checkbox switches on for every
+        user (``implied_group`` of res.config.settings): features, not access
+        granted to some people (analytic accounting, lots, pricelists...)."""
+        flags = set()
+        for name, field in self.env["res.config.settings"]._fields.items():
+            if name.startswith("group_") and getattr(field, "implied_group", None):
+                flags.update(field.implied_group.split(","))
+        return flags
 
     def _governance_with_rights(self):
         """Those of these groups that carry access rules or record rules."""

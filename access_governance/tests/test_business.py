@@ -520,6 +520,10 @@ class TestBusinessRemoval(BusinessCommon):
         # Implied by every internal user: a user type's feature, technical.
         own_reader = self.env.ref("hr_attendance.group_hr_attendance_own_reader")
         self.assertEqual(own_reader.governance_scope, "technical")
+        # A Settings checkbox's feature (with its own access rules): technical.
+        analytic = self.env.ref("analytic.group_analytic_accounting")
+        self.assertIn(analytic, analytic._governance_with_rights())
+        self.assertEqual(analytic.governance_scope, "technical")
 
     def test_implied_groups_leave_with_the_role(self):
         officer = self.env.ref("hr_attendance.group_hr_attendance_officer")
