@@ -16,6 +16,7 @@ from . import access_governance_mitigation
 from . import access_governance_grant
 from . import access_governance_approval
 from . import ir_model
+from . import ir_module_module
 from . import access_governance_review
 from . import access_governance_review_line
 from . import access_governance_personal_data_access

@@ -163,6 +163,24 @@ class AccessGovernanceClaim(models.Model):
         return governed, implied
 
     @api.model
+    def _claims_untouchable_groups(self):
+        """Ids of the groups the engine never removes as implied by a removed
+        one: user types (internal, portal, public) and preference groups."""
+        cr = self.env.cr
+        self.env["res.groups"].flush_model(["governance_scope", "category_id"])
+        user_type = self.env.ref(
+            "base.module_category_user_type", raise_if_not_found=False
+        )
+        cr.execute(
+            """
+            SELECT id FROM res_groups
+             WHERE governance_scope = 'preference' OR category_id = %s
+            """,
+            [user_type.id if user_type else None],
+        )
+        return {row[0] for row in cr.fetchall()}
+
+    @api.model
     def _claims_current_groups(self, user_ids):
         """{uid: set(gid)} of the groups users hold (implied closure included)."""
         self.env["res.users"].flush_model(["groups_id"])
@@ -377,7 +395,9 @@ class AccessGovernanceClaim(models.Model):
         """{(add, remove): [uid]}: what each user gains and loses.
 
         A group is removed only when no remaining claim holds it and no group
-        the user keeps implies it (Odoo's own ``_remove_group`` rule).
+        the user keeps implies it (Odoo's own ``_remove_group`` rule); the
+        groups a removed group implied leave with it whatever their scope,
+        user types and preferences aside.
         """
         ending_ids = set(end.ids)
         claimed = defaultdict(set)
@@ -393,13 +413,18 @@ class AccessGovernanceClaim(models.Model):
         candidates = defaultdict(set)
         for claim in end:
             candidates[claim.user_id.id].add(claim.group_id.id)
+        untouchable = self._claims_untouchable_groups() if candidates else set()
         diffs = defaultdict(list)
         for uid in user_ids:
             held = current[uid]
-            cand = set(candidates[uid])
-            for gid in candidates[uid]:
-                cand |= implied(gid)
-            cand = (cand & held & governed) - claimed[uid]
+            cand = candidates[uid] & governed
+            for gid in candidates[uid] & governed:
+                cand |= implied(gid) - untouchable
+            # What a removed group implied leaves with it, whatever its scope
+            # (a hidden "officer" group confers rights too), unless a group
+            # the user keeps still implies it; user types and preferences the
+            # user chose stay.
+            cand = (cand & held) - claimed[uid]
             keep = set()
             for gid in (held | to_add[uid]) - cand:
                 keep |= implied(gid)

@@ -18,3 +18,4 @@ from . import test_grants_security
 from . import test_trust
 from . import test_trust_matrix
 from . import test_overview
+from . import test_business
