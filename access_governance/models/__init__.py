@@ -15,6 +15,9 @@ from . import access_governance_sod_rule
 from . import access_governance_mitigation
 from . import access_governance_grant
 from . import access_governance_approval
+from . import access_governance_evidence_pdf
+from . import access_governance_grant_evidence
+from . import ir_actions_report
 from . import ir_model
 from . import access_governance_review
 from . import access_governance_review_line

@@ -301,7 +301,7 @@ MATRIX = {
     "access.governance.effective.access.line": {"create": AUDITORS, "actions": {}},
     "access.governance.elevated.access": {
         "create": AUDITORS,
-        "actions": {"action_open": AUDITORS},
+        "actions": {"action_open": AUDITORS, "action_print": AUDITORS},
     },
     "access.governance.explain": {
         "create": AUDITORS,
