@@ -22,5 +22,6 @@ from . import ir_model
 from . import access_governance_review
 from . import access_governance_review_line
 from . import access_governance_personal_data_access
+from . import access_governance_personal_data_evidence
 from . import access_governance_finding
 from . import access_governance_policy_change

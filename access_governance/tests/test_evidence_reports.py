@@ -211,3 +211,167 @@ class TestElevatedAccessReport(EvidenceReportCase):
             wizard = Wizard.create({})
         self.assertEqual(wizard.date_from, datetime(2026, 1, 1))
         self.assertEqual(wizard.date_to, datetime(2026, 3, 31, 23, 59, 59))
+
+
+@tagged("post_install", "-at_install", "evidence_reports")
+class TestEvidencePdfs(EvidenceReportCase):
+    def test_campaign_certification(self):
+        self.give_baseline(self.user_employee, self.group_b)
+        review = self.env["access.governance.review"].create(
+            {
+                "name": "AG Q3 Certification",
+                "access_scope": "groups",
+                "group_ids": [Command.set(self.group_b.ids)],
+                "user_domain": f"[('id', '=', {self.user_employee.id})]",
+                "reviewer_mode": "named",
+                "reviewer_id": self.user_manager.id,
+                "fallback_reviewer_id": self.user_manager.id,
+            }
+        )
+        review.action_start()
+        review.line_ids.with_user(self.user_manager).write(
+            {"decision": "revoke", "comment": "Left the sales team"}
+        )
+        review.action_close()
+        self.seal_audit()
+        _pdf, text = self.render(
+            "access_governance.access_governance_review_report", review
+        )
+        self.assertEvidenceFrame(text)
+        for expected in (
+            "Access review campaign: AG Q3 Certification",
+            "Emma Employee",
+            "AG Test B",
+            "Mark Manager",
+            "Left the sales team",
+            "Removed.",
+        ):
+            self.assertIn(expected, text)
+
+    def test_sod_report_with_expired_mitigation(self):
+        self.give_baseline(self.user_employee, self.group_a | self.group_b)
+        rule = self.env["access.governance.sod.rule"].create(
+            {
+                "name": "AG Bills vs. payments",
+                "group_a_ids": [Command.set(self.group_a_base.ids)],
+                "group_b_ids": [Command.set(self.group_b.ids)],
+                "severity": "high",
+                "action": "warn",
+            }
+        )
+        with freeze_time("2026-08-01 10:00:00"):
+            self.env["access.governance.mitigation"].with_user(
+                self.user_admin_gov
+            ).create(
+                {
+                    "user_id": self.user_employee.id,
+                    "rule_id": rule.id,
+                    "control": "Controller reviews every payment monthly",
+                    "date_end": date(2026, 8, 15),
+                }
+            )
+        wizard = (
+            self.env["access.governance.sod.report"]
+            .with_user(self.user_auditor)
+            .create(
+                {
+                    "date_from": datetime(2026, 7, 1),
+                    "date_to": datetime(2026, 9, 30, 23, 59, 59),
+                }
+            )
+        )
+        _pdf, text = self.render(
+            "access_governance.access_governance_sod_report", wizard
+        )
+        self.assertEvidenceFrame(text)
+        for expected in (
+            "Separation of duties: conflicts and mitigations (SOX)",
+            "AG Bills vs. payments",
+            "Emma Employee",
+            "NOT MITIGATED: mitigation expired on 2026-08-15",
+            "Controller reviews every payment monthly",
+            "EXPIRED on 2026-08-15",
+            "Ada Administrator",
+        ):
+            self.assertIn(expected, text)
+
+    def test_leaver_in_period(self):
+        self.give_baseline(self.user_employee2, self.group_c)
+        with freeze_time("2026-08-20 15:00:00"):
+            wizard = (
+                self.env["access.governance.offboard"]
+                .with_user(self.user_manager)
+                .with_context(
+                    active_model="res.users", active_id=self.user_employee2.id
+                )
+                .create({"reason": "Resigned, last day 20 August"})
+            )
+            wizard.action_offboard()
+        leavers = (
+            self.env["access.governance.leavers"]
+            .with_user(self.user_auditor)
+            .create(
+                {
+                    "date_from": datetime(2026, 7, 1),
+                    "date_to": datetime(2026, 9, 30, 23, 59, 59),
+                }
+            )
+        )
+        self.assertEqual(leavers._leavers_offboardings().user_id, self.user_employee2)
+        self.assertEqual(leavers.action_open()["target"], "main")
+        _pdf, text = self.render(
+            "access_governance.access_governance_leavers_report", leavers
+        )
+        self.assertEvidenceFrame(text)
+        for expected in (
+            "Leavers in a period and what offboarding removed",
+            "Eric Employee",
+            "ag_employee2",
+            "2026-08-20 15:00 UTC",
+            "Mark Manager",
+            "Resigned, last day 20 August",
+            "AG Test C",
+        ):
+            self.assertIn(expected, text)
+
+    def test_personal_data_and_explain(self):
+        rows = (
+            self.env["access.governance.personal.data.access"]
+            .with_user(self.user_auditor)
+            .search(
+                [("model_id.model", "=", "res.users"), ("user_id.share", "=", False)]
+            )
+        )
+        self.assertTrue(rows)
+        restricted = {
+            f["name"]: f for f in rows._evidence_restricted_fields(rows.model_id)
+        }
+        # Settings administrators read fields reserved to them; employees not.
+        system_only = next(
+            f
+            for f in restricted.values()
+            if "Sam Settings" in f["readers"] and "Emma Employee" in f["hidden_from"]
+        )
+        _pdf, text = self.render(
+            "access_governance.access_governance_personal_data_report", rows
+        )
+        self.assertEvidenceFrame(text)
+        self.assertIn("Who can read personal data", text)
+        self.assertIn("Fields restricted to groups", text)
+        self.assertIn(f"({system_only['name']})", text)
+        explain = (
+            self.env["access.governance.explain"]
+            .with_user(self.user_auditor)
+            .create({"user_id": self.user_employee.id})
+        )
+        action = explain.action_print()
+        self.assertEqual(action["type"], "ir.actions.report")
+        _pdf, text = self.render(
+            "access_governance.access_governance_explain_report", explain
+        )
+        self.assertIn("Access explained: Emma Employee (ag_employee)", text)
+        self.assertIn("Internal User", text)
+
+    def test_auditors_can_export(self):
+        self.assertTrue(self.user_auditor.has_group("base.group_allow_export"))
+        self.assertFalse(self.user_employee.has_group("base.group_allow_export"))

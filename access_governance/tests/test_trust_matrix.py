@@ -305,7 +305,19 @@ MATRIX = {
     },
     "access.governance.explain": {
         "create": AUDITORS,
-        "actions": {"action_explain": AUDITORS, "action_open_lines": AUDITORS},
+        "actions": {
+            "action_explain": AUDITORS,
+            "action_open_lines": AUDITORS,
+            "action_print": AUDITORS,
+        },
+    },
+    "access.governance.leavers": {
+        "create": AUDITORS,
+        "actions": {"action_open": AUDITORS, "action_print": AUDITORS},
+    },
+    "access.governance.sod.report": {
+        "create": AUDITORS,
+        "actions": {"action_open": AUDITORS, "action_print": AUDITORS},
     },
     "access.governance.explain.line": {"create": AUDITORS, "actions": {}},
     "access.governance.offboard": {
@@ -703,6 +715,14 @@ class TrustMatrixCase(AccessGovernanceCommon, HttpCase):
                 "date_to": "2026-03-31 00:00:00",
             },
             "access.governance.explain": {"user_id": self.user_employee2.id},
+            "access.governance.leavers": {
+                "date_from": "2026-01-01 00:00:00",
+                "date_to": "2026-03-31 00:00:00",
+            },
+            "access.governance.sod.report": {
+                "date_from": "2026-01-01 00:00:00",
+                "date_to": "2026-03-31 00:00:00",
+            },
             "access.governance.explain.line": {
                 "explain_id": fx["explain"].id,
                 "group_id": self.group_b.id,

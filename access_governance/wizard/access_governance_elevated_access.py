@@ -2,8 +2,7 @@
 """Elevated access in a period: every grant (break-glass included) that was
 active at any moment of it, with its reason, approvers and end."""
 
-from odoo import _, api, fields, models
-from odoo.exceptions import UserError
+from odoo import _, models
 
 REPORT = "access_governance.access_governance_elevated_access_report"
 
@@ -11,31 +10,7 @@ REPORT = "access_governance.access_governance_elevated_access_report"
 class AccessGovernanceElevatedAccess(models.TransientModel):
     _name = "access.governance.elevated.access"
     _description = "Access Governance: Elevated Access in a Period"
-
-    date_from = fields.Datetime(
-        required=True, default=lambda self: self._default_period()[0]
-    )
-    date_to = fields.Datetime(
-        required=True, default=lambda self: self._default_period()[1]
-    )
-    period_text = fields.Char(string="Period", compute="_compute_period_text")
-
-    @api.model
-    def _default_period(self):
-        return self.env["access.governance.evidence.pdf"]._evidence_last_quarter()
-
-    @api.depends("date_from", "date_to")
-    def _compute_period_text(self):
-        Pdf = self.env["access.governance.evidence.pdf"]
-        for wizard in self:
-            wizard.period_text = Pdf._evidence_period_text(
-                wizard.date_from, wizard.date_to
-            )
-
-    def _check_period(self):
-        for wizard in self:
-            if wizard.date_to < wizard.date_from:
-                raise UserError(_("The period ends before it starts."))
+    _inherit = "access.governance.evidence.period"
 
     def _elevated_domain(self):
         """Grants whose active window [activation, end) meets the period:

@@ -42,7 +42,16 @@ class AccessGovernanceExplain(models.TransientModel):
             "res_model": "access.governance.explain.line",
             "view_mode": "list",
             "domain": [("explain_id", "=", self.id)],
+            "target": "main",
         }
+
+    def action_print(self):
+        self.ensure_one()
+        if not self.line_ids:
+            self.action_explain()
+        return self.env.ref(
+            "access_governance.access_governance_explain_report"
+        ).report_action(self)
 
     def _explain_values(self):
         """One line per group held: its claims, or the held groups that
