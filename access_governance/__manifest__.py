@@ -57,6 +57,7 @@
         "report/access_governance_explain_report.xml",
         "wizard/access_governance_leavers_views.xml",
         "wizard/access_governance_sod_report_views.xml",
+        "wizard/access_governance_evidence_pack_views.xml",
         "views/access_governance_review_menus.xml",
         "views/access_governance_finding_views.xml",
         "views/access_governance_finding_menus.xml",

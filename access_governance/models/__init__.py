@@ -1,6 +1,7 @@
 from . import access_governance_guarded
 from . import access_governance_policy_guarded
 from . import access_governance_audit
+from . import access_governance_audit_evidence
 from . import access_governance_claim
 from . import res_groups
 from . import res_users

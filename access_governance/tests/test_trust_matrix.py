@@ -37,8 +37,11 @@ Grants, approvals and findings are in :class:`TestTrustMatrixGrantsFindings`
 (their models belong to other parts of the work and are tracked there).
 """
 
+import base64
+import io
 import json
 import logging
+import zipfile
 from datetime import date, datetime
 
 import odoo
@@ -49,6 +52,7 @@ from odoo.tools import mute_logger
 from odoo.addons.mail.tests.common import mail_new_test_user
 
 from ..models.access_governance_guarded import trusted
+from ..tools import evidence_pack
 from .common import AccessGovernanceCommon
 
 _logger = logging.getLogger(__name__)
@@ -319,6 +323,14 @@ MATRIX = {
         "create": AUDITORS,
         "actions": {"action_open": AUDITORS, "action_print": AUDITORS},
     },
+    "access.governance.evidence.pack": {
+        "create": AUDITORS,
+        "actions": {"action_generate": AUDITORS},
+    },
+    "access.governance.evidence.pack.verify": {
+        "create": AUDITORS,
+        "actions": {"action_verify": AUDITORS},
+    },
     "access.governance.explain.line": {"create": AUDITORS, "actions": {}},
     "access.governance.offboard": {
         "create": MANAGERS,
@@ -417,6 +429,20 @@ MATRIX_GRANTS_FINDINGS = {
 }
 # On evidence only these stay open (archiving, the chatter).
 EVIDENCE_OPEN = {"active", *ACTIVITIES.split()}
+
+
+def _empty_evidence_pack():
+    """A valid evidence pack with no file, taken at an empty chain (base64)."""
+    buffer = io.BytesIO()
+    manifest = {
+        "format": evidence_pack.PACK_FORMAT,
+        "audit_head": {"sequence": 0, "hash": ""},
+        "period": {"from_utc": "", "to_utc": ""},
+        "files": [],
+    }
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr(evidence_pack.MANIFEST, json.dumps(manifest))
+    return base64.b64encode(buffer.getvalue()).decode()
 
 
 def _json(value):
@@ -722,6 +748,14 @@ class TrustMatrixCase(AccessGovernanceCommon, HttpCase):
             "access.governance.sod.report": {
                 "date_from": "2026-01-01 00:00:00",
                 "date_to": "2026-03-31 00:00:00",
+            },
+            "access.governance.evidence.pack": {
+                "date_from": "2026-01-01 00:00:00",
+                "date_to": "2026-03-31 00:00:00",
+            },
+            "access.governance.evidence.pack.verify": {
+                "pack_file": _empty_evidence_pack(),
+                "pack_name": "pack.zip",
             },
             "access.governance.explain.line": {
                 "explain_id": fx["explain"].id,

@@ -8,3 +8,5 @@ from . import access_governance_effective_access_line
 from . import access_governance_elevated_access
 from . import access_governance_leavers
 from . import access_governance_sod_report
+from . import access_governance_evidence_pack
+from . import access_governance_evidence_pack_verify
