@@ -17,32 +17,32 @@ class AccessGovernancePersonalDataEvidence(models.Model):
         return sorted(by_model.items(), key=lambda item: item[0].model)
 
     def _evidence_restricted_fields(self, model):
-        """Fields of ``model`` that Odoo lets only some groups read, each with
-        the groups and which of these rows' users may read it:
-        ``[{"name", "label", "groups", "readers", "hidden_from"}]``."""
+        """Fields of ``model`` that Odoo lets only some groups read, grouped
+        by their restriction, with which of these rows' users may read them:
+        ``[{"groups", "fields", "names", "readers", "hidden_from"}]``."""
         if model.model not in self.env:
             return []
+        by_spec = defaultdict(list)
+        for name, field in sorted(self.env[model.model]._fields.items()):
+            if field.groups:
+                by_spec[field.groups].append((name, field.string))
+        users = self.user_id.sorted("name")
         result = []
-        fields_ = self.env[model.model]._fields
-        for name in sorted(fields_):
-            field = fields_[name]
-            if not field.groups:
-                continue
+        for spec, fields_ in sorted(by_spec.items()):
             labels = []
-            for spec in field.groups.split(","):
-                spec = spec.strip()
-                negate = spec.startswith("!")
-                group = self.env.ref(spec.lstrip("!"), raise_if_not_found=False)
-                label = group.full_name if group else spec.lstrip("!")
-                labels.append(f"not {label}" if negate else label)
+            for part in spec.split(","):
+                part = part.strip()
+                group = self.env.ref(part.lstrip("!"), raise_if_not_found=False)
+                label = group.full_name if group else part.lstrip("!")
+                labels.append(f"not {label}" if part.startswith("!") else label)
             readers, hidden = [], []
-            for user in self.user_id.sorted("name"):
-                (readers if user.has_groups(field.groups) else hidden).append(user.name)
+            for user in users:
+                (readers if user.has_groups(spec) else hidden).append(user.name)
             result.append(
                 {
-                    "name": name,
-                    "label": field.string,
                     "groups": ", ".join(labels),
+                    "fields": ", ".join(f"{label} ({name})" for name, label in fields_),
+                    "names": [name for name, _label in fields_],
                     "readers": readers,
                     "hidden_from": hidden,
                 }

@@ -106,9 +106,16 @@ class AccessGovernanceEvidencePack(models.TransientModel):
         reviews = self._pack_reviews()
 
         def render(xmlid, records):
-            return Pdf._evidence_render(
+            start = time.perf_counter()
+            pdf = Pdf._evidence_render(
                 self.env.ref(f"access_governance.{xmlid}"), records.ids, meta=meta
             )
+            _logger.info(
+                "access_governance: evidence pack: %s rendered in %.2f s",
+                xmlid,
+                time.perf_counter() - start,
+            )
+            return pdf
 
         files = [
             (
