@@ -59,7 +59,7 @@ class AccessGovernanceGrantEvidence(models.Model):
         for grant in self:
             entries = audit.get(grant.id, [])
             grant.evidence_group_names = ", ".join(
-                grant.group_ids.sorted("full_name").mapped("full_name")
+                grant._evidence_groups().sorted("full_name").mapped("full_name")
             )
             # Approvals: the policy, each approver's decision, break-glass.
             lines = []
@@ -106,6 +106,14 @@ class AccessGovernanceGrantEvidence(models.Model):
                 )
                 for e in entries
             )
+
+    def _evidence_groups(self):
+        """What was approved (frozen at approval where the grant records it),
+        else what was requested."""
+        self.ensure_one()
+        if "approved_group_ids" in self._fields and self.approved_group_ids:
+            return self.approved_group_ids
+        return self.group_ids
 
     def _evidence_end_text(self, fmt):
         self.ensure_one()

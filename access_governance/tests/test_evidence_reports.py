@@ -11,7 +11,9 @@ from datetime import date, datetime
 from freezegun import freeze_time
 
 from odoo.fields import Command
-from odoo.tests import tagged
+from odoo.tests import HttpCase, tagged
+
+from odoo.addons.mail.tests.common import mail_new_test_user
 
 from .common import AccessGovernanceCommon
 
@@ -373,3 +375,38 @@ class TestEvidencePdfs(EvidenceReportCase):
     def test_auditors_can_export(self):
         self.assertTrue(self.user_auditor.has_group("base.group_allow_export"))
         self.assertFalse(self.user_employee.has_group("base.group_allow_export"))
+
+
+@tagged("post_install", "-at_install", "evidence_reports")
+class TestEvidenceDownload(HttpCase):
+    """The PDF through the web client's route, as an auditor's browser gets
+    it: rendered by the server, nothing fetched back from it."""
+
+    def test_download_elevated_access_pdf(self):
+        if not (shutil.which("wkhtmltopdf") and shutil.which("pdftotext")):
+            self.skipTest("run scripts/ensure_pdf_tools.sh")
+        auditor = mail_new_test_user(
+            self.env,
+            login="ag_pdf_auditor",
+            name="Paula Pdf",
+            groups="base.group_user,access_governance.group_governance_auditor",
+        )
+        wizard = (
+            self.env["access.governance.elevated.access"]
+            .with_user(auditor)
+            .create(
+                {
+                    "date_from": datetime(2026, 7, 1),
+                    "date_to": datetime(2026, 9, 30, 23, 59, 59),
+                }
+            )
+        )
+        self.authenticate("ag_pdf_auditor", "ag_pdf_auditor")
+        name = "access_governance.access_governance_elevated_access_report_document"
+        response = self.url_open(f"/report/pdf/{name}/{wizard.id}", timeout=60)
+        self.assertEqual(response.status_code, 200)
+        self.assertEqual(response.headers["Content-Type"], "application/pdf")
+        text = pdf_text(response.content)
+        self.assertIn("Elevated access in a period", text)
+        self.assertIn("Paula Pdf", text)
+        self.assertIn("Page 1 / 1", text)
