@@ -135,6 +135,30 @@ class TestElevatedAccessReport(EvidenceReportCase):
             policy.action_submit()
             self.assertTrue(policy.policy_approved)
             self.assertEqual(policy.state, "active")
+        profile_bg = self.env["access.governance.profile"].create(
+            {
+                "name": "AG Emergency",
+                "group_ids": [Command.set(self.group_c.ids)],
+                "break_glass": True,
+                "default_duration_hours": 4,
+                "max_duration_hours": 4,
+                "approver_user_ids": [Command.set(self.user_manager.ids)],
+            }
+        )
+        with freeze_time(datetime(2026, 8, 10, 9)):
+            glass = self.Grant.with_user(self.user_employee).create(
+                {
+                    "beneficiary_id": self.user_employee.id,
+                    "profile_id": profile_bg.id,
+                    "reason": "Production incident 4711",
+                }
+            )
+            glass.action_break_glass()
+            self.assertEqual(glass.state, "active")
+        with freeze_time(datetime(2026, 8, 10, 12)):
+            glass.with_user(self.user_manager).action_sign_off()
+        with freeze_time(datetime(2026, 8, 10, 13, 1)):
+            self.Grant.browse(glass.id)._grant_expire()
         october = self.grant_window(
             datetime(2026, 10, 5, 9), datetime(2026, 10, 7, 9), "October audit"
         )
@@ -149,12 +173,12 @@ class TestElevatedAccessReport(EvidenceReportCase):
             self.assertEqual(wizard.date_from, datetime(2026, 7, 1))
             self.assertEqual(wizard.date_to, datetime(2026, 9, 30, 23, 59, 59))
             found = wizard._elevated_grants()
-            self.assertEqual(found, june_july | policy)
+            self.assertEqual(found, june_july | policy | glass)
             action = wizard.action_open()
             self.assertEqual(action["target"], "main", "no stacked breadcrumbs")
             self.assertEqual(
                 self.Grant.with_user(self.user_auditor).search(action["domain"]),
-                june_july | policy,
+                june_july | policy | glass,
             )
             june_july = june_july.with_user(self.user_auditor)
             policy = policy.with_user(self.user_auditor)
@@ -188,6 +212,10 @@ class TestElevatedAccessReport(EvidenceReportCase):
             "Approved by policy",
             "Expired on 2026-07-15 09:00",
             f"#{activated.sequence} Grant activated",
+            glass.name,
+            "Production incident 4711",
+            "Break-glass",
+            "Signed off by Mark Manager on 2026-08-10 12:00",
         ):
             self.assertIn(expected, text)
         for absent in (may.name, "May payroll fix", october.name, "October audit"):
