@@ -12,6 +12,7 @@ DB="${AG_RUN_DB:-access_governance_demo}"
 HTTP_PORT="${AG_HTTP_PORT:-8069}"
 
 "$AG_ROOT/scripts/ensure_odoo.sh"
+"$AG_ROOT/scripts/ensure_pdf_tools.sh" || ag_log "PDF reports need wkhtmltopdf: see README"
 ag_db_start
 cd "$AG_ROOT"
 

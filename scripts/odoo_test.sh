@@ -14,6 +14,7 @@ TIMEOUT="${AG_TEST_TIMEOUT:-3600}"
 
 "$AG_ROOT/scripts/ensure_odoo.sh" --all
 "$AG_ROOT/scripts/ensure_chromium.sh"
+"$AG_ROOT/scripts/ensure_pdf_tools.sh"
 ag_db_start
 
 mkdir -p "$AG_LOCAL"

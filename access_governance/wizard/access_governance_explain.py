@@ -47,6 +47,14 @@ class AccessGovernanceExplain(models.TransientModel):
             "target": "main",
         }
 
+    def action_print(self):
+        self.ensure_one()
+        if not self.line_ids:
+            self.action_explain()
+        return self.env.ref(
+            "access_governance.access_governance_explain_report"
+        ).report_action(self)
+
     def _explain_values(self):
         """One line per group held: its claims, or the held groups that
         imply it (``trans_implied_ids``), or why governance ignores it."""
