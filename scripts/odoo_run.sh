@@ -12,10 +12,12 @@ DB="${AG_RUN_DB:-access_governance_demo}"
 HTTP_PORT="${AG_HTTP_PORT:-8069}"
 
 "$AG_ROOT/scripts/ensure_odoo.sh"
+"$AG_ROOT/scripts/ensure_pdf_tools.sh" || ag_log "PDF reports need wkhtmltopdf: see README"
 ag_db_start
 cd "$AG_ROOT"
 
-odoo=("$AG_PYTHON" -m odoo --addons-path="$AG_ADDONS_PATH" "${AG_DB_ARGS[@]}"
+odoo=("$AG_PYTHON" -m odoo --addons-path="$AG_ADDONS_PATH" --data-dir="$AG_LOCAL/data"
+  "${AG_DB_ARGS[@]}"
   -d "$DB" --db-filter="^${DB}\$")
 
 module_state() {
@@ -35,8 +37,14 @@ fi
 cat <<MSG
 
   Odoo 18.0 with $AG_MODULE (demo data): http://localhost:$HTTP_PORT
-  Log in as admin / admin (administrator).
-  Demo users exist too, e.g. demo / demo.
+  Log in as admin / admin (Settings administrator; governance administrator).
+  Demo users (login / password, persona):
+    demo / demo                              Marc Demo, employee (requests access)
+    hugo.director@example.com / hugo         HR director, job-mapped role, approver of his team
+    olivia.officer@example.com / olivia      HR officer, job-mapped role
+    carla.contacts@example.com / carla       account manager, job-mapped role
+    stan.stale@example.com / stan            stale account with unused HR access (findings)
+    sharon.shared@example.com / sharon       shared account, out-of-band group (findings)
   Database: $DB. Stop with Ctrl-C; 'make stop' stops PostgreSQL.
 
 MSG

@@ -14,14 +14,19 @@ TIMEOUT="${AG_TEST_TIMEOUT:-3600}"
 
 "$AG_ROOT/scripts/ensure_odoo.sh" --all
 "$AG_ROOT/scripts/ensure_chromium.sh"
+"$AG_ROOT/scripts/ensure_pdf_tools.sh"
 ag_db_start
 
 mkdir -p "$AG_LOCAL"
 ag_log "dropping database $DB"
 dropdb --if-exists "$DB"
+# Each checkout keeps its own filestore: two test runs of one machine never
+# collect each other's attachments.
+rm -rf "$AG_LOCAL/data/filestore/$DB"
 
 cmd=("$AG_PYTHON" -m odoo
   --addons-path="$AG_ADDONS_PATH"
+  --data-dir="$AG_LOCAL/data"
   "${AG_DB_ARGS[@]}"
   -d "$DB" --db-filter="^${DB}\$"
   -i "$AG_MODULE"

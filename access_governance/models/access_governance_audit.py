@@ -37,9 +37,9 @@ from contextvars import ContextVar
 
 import psycopg2
 
-from odoo import _, api, fields, models
+from odoo import SUPERUSER_ID, _, api, fields, models
 from odoo.exceptions import AccessError
-from odoo.tools import SQL
+from odoo.tools import SQL, html_escape
 
 _logger = logging.getLogger(__name__)
 
@@ -161,7 +161,7 @@ EVENTS = [
 
 class AccessGovernanceAudit(models.Model):
     _name = "access.governance.audit"
-    _description = "Access Governance Audit Entry"
+    _description = "Audit Trail Entry"
     # Entries not sealed yet (no sequence) come first, newest first.
     _order = "sequence desc, id desc"
     _rec_name = "sequence"
@@ -175,7 +175,11 @@ class AccessGovernanceAudit(models.Model):
     date = fields.Datetime(readonly=True, index=True)
     event = fields.Selection(EVENTS, readonly=True, index=True)
     actor_id = fields.Many2one(
-        "res.users", string="Actor", readonly=True, ondelete="set null", index=True
+        "res.users",
+        string="Actor User",
+        readonly=True,
+        ondelete="set null",
+        index=True,
     )
     actor_uid = fields.Integer(string="Actor ID", readonly=True)
     actor_login = fields.Char(readonly=True)
@@ -204,9 +208,18 @@ class AccessGovernanceAudit(models.Model):
     res_id = fields.Integer(string="Record ID", readonly=True)
     record_name = fields.Char(readonly=True)
     description = fields.Text(readonly=True)
-    details = fields.Text(readonly=True, help="Canonical JSON with the full detail.")
+    details = fields.Text(
+        string="Details (JSON)",
+        readonly=True,
+        help="Canonical JSON with the full detail.",
+    )
     previous_hash = fields.Char(readonly=True)
     hash = fields.Char(readonly=True)
+    # Readable forms of the evidence above (computed, never stored).
+    actor_display = fields.Char(string="Actor", compute="_compute_readable")
+    details_html = fields.Html(
+        string="Details", compute="_compute_readable", sanitize=True
+    )
 
     _sql_constraints = [
         ("sequence_uniq", "unique (sequence)", "Audit sequence numbers are unique."),
@@ -826,6 +839,38 @@ class AccessGovernanceAudit(models.Model):
             )
         result.update(self._audit_pending_status())
         return result
+
+    @api.depends("actor_uid", "actor_login", "details")
+    def _compute_readable(self):
+        for entry in self:
+            if entry.actor_uid == SUPERUSER_ID or entry.actor_login == "__system__":
+                entry.actor_display = _("System (scheduled action or installation)")
+            elif entry.actor_id:
+                entry.actor_display = f"{entry.actor_id.name} ({entry.actor_login})"
+            else:
+                entry.actor_display = entry.actor_login or ""
+            entry.details_html = entry._audit_details_html()
+
+    def _audit_details_html(self):
+        """The canonical JSON of the details as a readable list."""
+        try:
+            details = json.loads(self.details) if self.details else None
+        except ValueError:
+            return html_escape(self.details)
+        if not isinstance(details, dict) or not details:
+            return html_escape(self.details or "")
+        rows = []
+        for key in sorted(details):
+            value = details[key]
+            if isinstance(value, list | tuple):
+                value = ", ".join(str(item) for item in value)
+            elif isinstance(value, dict):
+                value = ", ".join(f"{k}: {v}" for k, v in sorted(value.items()))
+            label = key.replace("_", " ").capitalize()
+            rows.append(
+                f"<li><b>{html_escape(label)}</b>: {html_escape(str(value))}</li>"
+            )
+        return "<ul>" + "".join(rows) + "</ul>"
 
     # ------------------------------------------------------------------
     # Actions and cron

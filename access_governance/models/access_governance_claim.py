@@ -49,7 +49,7 @@ CLAIM_KINDS = [
 
 class AccessGovernanceClaim(models.Model):
     _name = "access.governance.claim"
-    _description = "Access Governance Claim"
+    _description = "Access Claim"
     _inherit = ["access.governance.guarded"]
     _order = "user_id, group_id, date_start desc, id desc"
 
@@ -59,7 +59,9 @@ class AccessGovernanceClaim(models.Model):
     group_id = fields.Many2one(
         "res.groups", required=True, ondelete="cascade", index=True, readonly=True
     )
-    kind = fields.Selection(CLAIM_KINDS, required=True, index=True, readonly=True)
+    kind = fields.Selection(
+        CLAIM_KINDS, string="Justified By", required=True, index=True, readonly=True
+    )
     source_ref = fields.Char(
         string="Source",
         index=True,
@@ -85,6 +87,7 @@ class AccessGovernanceClaim(models.Model):
         help="The role assignment that justifies this claim (kind Role).",
     )
     added = fields.Boolean(
+        string="Gave the Group",
         readonly=True,
         help="The user lacked the group when this claim started, so this claim "
         "added it.",
@@ -98,6 +101,13 @@ class AccessGovernanceClaim(models.Model):
     ended_by_id = fields.Many2one("res.users", readonly=True, ondelete="set null")
     note = fields.Char(readonly=True)
     group_risk = fields.Selection(related="group_id.governance_risk")
+    # "My Access" groups what a person holds by application.
+    application = fields.Char(compute="_compute_application", store=True)
+
+    @api.depends("group_id.category_id.name")
+    def _compute_application(self):
+        for claim in self:
+            claim.application = claim.group_id.category_id.name or self.env._("Other")
 
     @api.model
     def _governance_protected(self):
@@ -190,6 +200,24 @@ class AccessGovernanceClaim(models.Model):
             return closure[gid]
 
         return governed, implied
+
+    @api.model
+    def _claims_untouchable_groups(self):
+        """Ids of the groups the engine never removes as implied by a removed
+        one: user types (internal, portal, public) and preference groups."""
+        cr = self.env.cr
+        self.env["res.groups"].flush_model(["governance_scope", "category_id"])
+        user_type = self.env.ref(
+            "base.module_category_user_type", raise_if_not_found=False
+        )
+        cr.execute(
+            """
+            SELECT id FROM res_groups
+             WHERE governance_scope = 'preference' OR category_id = %s
+            """,
+            [user_type.id if user_type else None],
+        )
+        return {row[0] for row in cr.fetchall()}
 
     @api.model
     def _claims_current_groups(self, user_ids):
@@ -436,7 +464,9 @@ class AccessGovernanceClaim(models.Model):
         """{(add, remove): [uid]}: what each user gains and loses.
 
         A group is removed only when no remaining claim holds it and no group
-        the user keeps implies it (Odoo's own ``_remove_group`` rule).
+        the user keeps implies it (Odoo's own ``_remove_group`` rule); the
+        groups a removed group implied leave with it whatever their scope,
+        user types and preferences aside.
         """
         ending_ids = set(end.ids)
         claimed = defaultdict(set)
@@ -452,13 +482,18 @@ class AccessGovernanceClaim(models.Model):
         candidates = defaultdict(set)
         for claim in end:
             candidates[claim.user_id.id].add(claim.group_id.id)
+        untouchable = self._claims_untouchable_groups() if candidates else set()
         diffs = defaultdict(list)
         for uid in user_ids:
             held = current[uid]
-            cand = set(candidates[uid])
-            for gid in candidates[uid]:
-                cand |= implied(gid)
-            cand = (cand & held & governed) - claimed[uid]
+            cand = candidates[uid] & governed
+            for gid in candidates[uid] & governed:
+                cand |= implied(gid) - untouchable
+            # What a removed group implied leaves with it, whatever its scope
+            # (a hidden "officer" group confers rights too), unless a group
+            # the user keeps still implies it; user types and preferences the
+            # user chose stay.
+            cand = (cand & held) - claimed[uid]
             keep = set()
             for gid in (held | to_add[uid]) - cand:
                 keep |= implied(gid)

@@ -43,6 +43,8 @@ FINDING_STATES = [
 # What a governance manager edits on the form; everything else (state,
 # acceptance, resolution, the audit's facts) changes through the actions.
 MANAGER_FIELDS = {"accept_reason", "accept_until", "revoke_group_ids"}
+# The chatter stays open on findings, as on every governance record.
+CHATTER_FIELDS = {"message_follower_ids", "message_ids", "website_message_ids"}
 RESOLUTIONS = [
     ("not_seen", "No longer detected"),
     ("mitigated", "Mitigated"),
@@ -188,7 +190,7 @@ class AccessGovernanceFinding(models.Model):
 
     def write(self, vals):
         if not self.env.su:
-            forbidden = set(vals) - MANAGER_FIELDS
+            forbidden = set(vals) - MANAGER_FIELDS - CHATTER_FIELDS
             if forbidden:
                 raise AccessError(
                     _(
@@ -454,6 +456,9 @@ class AccessGovernanceFinding(models.Model):
         groups = self.revoke_group_ids
         if not groups:
             raise UserError(_("Choose the groups to revoke first."))
+        # Same rule as every remediation path: never one's own access, only
+        # Settings administrators act on administrators, never the last one.
+        self.user_id._governance_check_can_act_on(groups)
         Claim = self.env["access.governance.claim"]
         implying = self.user_id.groups_id.filtered(
             lambda g: g.trans_implied_ids & groups

@@ -13,7 +13,7 @@ class AccessGovernanceMitigation(models.Model):
     archiving; a new control is a new mitigation."""
 
     _name = "access.governance.mitigation"
-    _description = "Access Governance SoD Mitigation"
+    _description = "Separation-of-Duties Mitigation"
     _inherit = ["mail.thread", "access.governance.guarded"]
     _order = "date_end, id desc"
 

@@ -26,7 +26,7 @@ AUTO_PARAM = "access_governance.auto_offboard"
 
 class AccessGovernanceOffboarding(models.Model):
     _name = "access.governance.offboarding"
-    _description = "Access Governance Offboarding"
+    _description = "Offboarding"
     _inherit = ["mail.thread", "access.governance.guarded"]
     _order = "id desc"
 

@@ -41,7 +41,7 @@ SYSTEM_GROUP = "base.group_system"
 
 class AccessGovernancePolicyChange(models.Model):
     _name = "access.governance.policy.change"
-    _description = "Access Governance Policy Change"
+    _description = "Policy Change"
     _inherit = ["mail.thread", "mail.activity.mixin", "access.governance.guarded"]
     _order = "id desc"
     # Administrators and auditors comment on changes they may not edit.

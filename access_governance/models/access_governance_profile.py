@@ -28,7 +28,7 @@ def format_duration(env, hours):
 
 class AccessGovernanceProfile(models.Model):
     _name = "access.governance.profile"
-    _description = "Access Governance Elevation Profile"
+    _description = "Elevation Profile"
     _inherit = ["access.governance.guarded", "access.governance.policy.guarded"]
     _order = "sequence, name"
 
@@ -78,6 +78,8 @@ class AccessGovernanceProfile(models.Model):
     )
     risk = fields.Selection(
         RISK_LEVELS,
+        # Grouped by level (low to critical), not alphabetically.
+        group_expand=True,
         string="Risk Level",
         compute="_compute_risk",
         store=True,

@@ -11,12 +11,18 @@ from odoo.tools.safe_eval import safe_eval
 _logger = logging.getLogger(__name__)
 
 # model -> (user field, open-records domain), created for installed models.
+# Open means: a lead not won (lost leads are archived), a task neither done
+# nor cancelled, a quotation not confirmed, an RFQ not yet ordered, a draft
+# journal entry (posted ones are evidence), a pending activity (done ones are
+# archived or deleted by Odoo).
 DEFAULT_RULES = {
     "mail.activity": ("user_id", "[]"),
     "crm.lead": ("user_id", "[('stage_id.is_won', '=', False)]"),
     "project.task": ("user_ids", "[('state', 'not in', ['1_done', '1_canceled'])]"),
     "helpdesk.ticket": ("user_id", "[('stage_id.fold', '=', False)]"),
     "sale.order": ("user_id", "[('state', 'in', ['draft', 'sent'])]"),
+    "purchase.order": ("user_id", "[('state', 'in', ['draft', 'sent', 'to approve'])]"),
+    "account.move": ("invoice_user_id", "[('state', '=', 'draft')]"),
 }
 
 
@@ -43,7 +49,7 @@ FORBIDDEN_FIELDS = {"create_uid", "write_uid"}
 
 class AccessGovernanceReassignmentRule(models.Model):
     _name = "access.governance.reassignment.rule"
-    _description = "Access Governance Reassignment Rule"
+    _description = "Reassignment Rule"
     _order = "sequence, id"
 
     name = fields.Char(compute="_compute_name", store=True, readonly=False)
@@ -150,12 +156,22 @@ class AccessGovernanceReassignmentRule(models.Model):
             records.write({self.field_id.name: target.id})
 
     @api.model
-    def _create_default_rules(self):
-        """Create the default rules for the installed models (skip existing)."""
+    def _create_default_rules(self, modules=None):
+        """Create the default rules for the installed models (skip existing);
+        with ``modules`` (names), only for the models those modules define."""
         created = self.browse()
         for model, (field_name, domain) in DEFAULT_RULES.items():
             field = self.env["ir.model.fields"]._get(model, field_name)
             if not field:
+                continue
+            if modules is not None and not self.env["ir.model.data"].search_count(
+                [
+                    ("model", "=", "ir.model"),
+                    ("res_id", "=", field.model_id.id),
+                    ("module", "in", list(modules)),
+                ],
+                limit=1,
+            ):
                 continue
             if self.with_context(active_test=False).search_count(
                 [("model_id.model", "=", model), ("field_id", "=", field.id)]

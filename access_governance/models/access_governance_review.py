@@ -67,7 +67,7 @@ STALE_DAYS = 90
 
 class AccessGovernanceReview(models.Model):
     _name = "access.governance.review"
-    _description = "Access Governance Review Campaign"
+    _description = "Access Review Campaign"
     _inherit = ["mail.thread", "mail.activity.mixin", "access.governance.guarded"]
     _order = "date_start desc, id desc"
 
@@ -348,7 +348,7 @@ class AccessGovernanceReview(models.Model):
         else:
             vals_list = self._review_group_line_values(users)
         self._review_enrich_signals(vals_list)
-        self._review_route(vals_list)
+        vals_list = self._review_route(vals_list)
         lines = self.env["access.governance.review.line"]._governance_create(vals_list)
         today = fields.Date.context_today(self)
         vals = {"state": "in_progress", "date_start": today}
@@ -691,6 +691,12 @@ class AccessGovernanceReview(models.Model):
                 {v["role_id"] for v in vals_list if "role_id" in v}
             ):
                 owners[("role", role.id)] = role.owner_id.id
+        # Administrators' access is reviewed by Settings administrators only.
+        system_admins = self.env["res.users"]._governance_active_system_admins()
+        reviewed = (
+            self.env["res.users"].sudo().browse({v["user_id"] for v in vals_list})
+        )
+        admins = {user.id for user in reviewed if user._governance_is_admin()}
         for vals in vals_list:
             if self.reviewer_mode == "manager":
                 reviewer = managers.get(vals["user_id"])
@@ -706,25 +712,46 @@ class AccessGovernanceReview(models.Model):
                 reviewer = owners.get(key)
             else:
                 reviewer = self.reviewer_id.id
+            if vals["user_id"] in admins and reviewer not in system_admins.ids:
+                reviewer = None
             if not reviewer or reviewer == vals["user_id"]:
-                reviewer = self._review_fallback_for(vals["user_id"])
+                reviewer = self._review_fallback_for(
+                    vals["user_id"],
+                    system_admins if vals["user_id"] in admins else None,
+                )
             vals["reviewer_id"] = reviewer
-        return vals_list
-
-    def _review_fallback_for(self, user_id):
-        """The fallback reviewer, or the responsible when the fallback is the
-        user under review; nobody reviews their own access."""
-        self.ensure_one()
-        for candidate in (self.fallback_reviewer_id, self.responsible_id):
-            if candidate and candidate.id != user_id:
-                return candidate.id
-        raise UserError(
-            _(
-                "Nobody can review the access of %s: the fallback reviewer and "
-                "the responsible are that user. Choose another fallback reviewer.",
-                self.env["res.users"].sudo().browse(user_id).name,
+        unreviewable = {v["user_id"] for v in vals_list if not v["reviewer_id"]}
+        if unreviewable:
+            # The only Settings administrator: nobody else may certify their
+            # access. Said on the campaign rather than refusing to start it.
+            names = self.env["res.users"].sudo().browse(unreviewable).mapped("name")
+            self.message_post(
+                body=_(
+                    "Nobody else can review the access of %(names)s (nobody "
+                    "reviews their own access, and administrators are reviewed "
+                    "by another Settings administrator): their lines were left "
+                    "out. Add a second Settings administrator to review them.",
+                    names=", ".join(names),
+                )
             )
-        )
+        return [v for v in vals_list if v["reviewer_id"]]
+
+    def _review_fallback_for(self, user_id, only=None):
+        """The fallback reviewer, else the responsible, else another Settings
+        administrator; nobody reviews their own access. ``only``: the users
+        allowed to review this one (Settings administrators for an
+        administrator)."""
+        self.ensure_one()
+        admins = self.env["res.users"]._governance_active_system_admins()
+        candidates = [self.fallback_reviewer_id, self.responsible_id, *admins]
+        for candidate in candidates:
+            if (
+                candidate
+                and candidate.id != user_id
+                and (only is None or candidate in only)
+            ):
+                return candidate.id
+        return False
 
     # ------------------------------------------------------------------
     # Activity methods
@@ -738,11 +765,17 @@ class AccessGovernanceReview(models.Model):
         counts = defaultdict(int)
         for line in lines:
             counts[line.reviewer_id] += 1
+        # Due a few days after the start (so the to-do shows today, with a
+        # badge), never after the campaign's deadline.
+        due = min(
+            fields.Date.context_today(self) + timedelta(days=self._review_todo_days()),
+            self.date_deadline,
+        )
         for reviewer in lines.reviewer_id - existing:
             count = counts[reviewer]
             self.activity_schedule(
                 "mail.mail_activity_data_todo",
-                date_deadline=self.date_deadline,
+                date_deadline=due,
                 user_id=reviewer.id,
                 summary=_("Access review: %s", self.name),
                 note=note
@@ -753,6 +786,19 @@ class AccessGovernanceReview(models.Model):
                     date=self.date_deadline,
                 ),
             )
+
+    @api.model
+    def _review_todo_days(self):
+        """Days after the start a reviewer's to-do is due (setting)."""
+        value = (
+            self.env["ir.config_parameter"]
+            .sudo()
+            .get_param("access_governance.review_todo_days", "3")
+        )
+        try:
+            return max(int(value), 0)
+        except ValueError:
+            return 3
 
     def _review_done_activities(self, reviewers=None):
         activities = self.activity_ids.filtered(

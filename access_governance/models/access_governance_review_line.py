@@ -22,7 +22,7 @@ MANAGER_FIELDS = REVIEWER_FIELDS | {"reviewer_id"}
 
 class AccessGovernanceReviewLine(models.Model):
     _name = "access.governance.review.line"
-    _description = "Access Governance Review Line"
+    _description = "Access Review Line"
     _inherit = ["access.governance.guarded"]
     _order = "review_id, reviewer_id, user_id, id"
 
@@ -84,6 +84,8 @@ class AccessGovernanceReviewLine(models.Model):
             ("high", "High"),
             ("critical", "Critical"),
         ],
+        # Grouped by level (low to critical), not alphabetically.
+        group_expand=True,
         compute="_compute_risk",
         store=True,
     )

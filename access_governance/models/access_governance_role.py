@@ -14,6 +14,8 @@ _logger = logging.getLogger(__name__)
 # (name, description, group xml ids). Groups that do not exist are skipped;
 # a template none of whose groups exist is not created.
 ROLE_TEMPLATES = {
+    # Sales / User: Own Documents Only is also CRM's user group (crm has no
+    # group of its own): own leads, quotations and orders, not the team's.
     "SALES_REP": (
         "Sales Representative",
         "Sells: own quotations, orders and CRM leads.",
@@ -54,7 +56,7 @@ ROLE_TEMPLATES = {
 
 class AccessGovernanceRole(models.Model):
     _name = "access.governance.role"
-    _description = "Access Governance Role"
+    _description = "Business Role"
     _inherit = [
         "mail.thread",
         "access.governance.guarded",
@@ -95,6 +97,8 @@ class AccessGovernanceRole(models.Model):
     )
     risk = fields.Selection(
         RISK_LEVELS,
+        # Grouped by level (low to critical), not alphabetically.
+        group_expand=True,
         compute="_compute_risk",
         store=True,
         help="The highest risk level of the role's groups and of the groups "
@@ -282,12 +286,45 @@ class AccessGovernanceRole(models.Model):
     # Templates
     # ------------------------------------------------------------------
     @api.model
-    def _create_role_templates(self):
+    def _governance_templates_follow(self, module_names):
+        """Follow modules installed after this one: create the templates that
+        name their groups, and add those groups to the templates created
+        before (a role still carrying its template xml id; its holders receive
+        them). Returns the roles created or completed."""
+        prefixes = tuple(f"{name}." for name in module_names)
+        codes = [
+            code
+            for code, (_name, _desc, xmlids) in ROLE_TEMPLATES.items()
+            if any(xmlid.startswith(prefixes) for xmlid in xmlids)
+        ]
+        if not codes:
+            return self.browse()
+        roles = self._create_role_templates(codes=codes)
+        for code in codes:
+            role = self.env.ref(
+                f"access_governance.role_template_{code.lower()}",
+                raise_if_not_found=False,
+            )
+            if not role or role in roles:
+                continue
+            groups = self.env["res.groups"]
+            for xmlid in ROLE_TEMPLATES[code][2]:
+                if xmlid.startswith(prefixes):
+                    groups |= self.env.ref(xmlid, raise_if_not_found=False) or groups
+            groups = groups.filtered(lambda g: g.governance_scope == "governed")
+            missing = groups - role.group_ids
+            if missing:
+                role.write({"group_ids": [fields.Command.link(g.id) for g in missing]})
+                roles |= role
+        return roles
+
+    @api.model
+    def _create_role_templates(self, codes=None):
         """Create the template roles whose groups exist; skip existing codes."""
         existing = set(self.with_context(active_test=False).search([]).mapped("code"))
         created = self.browse()
         for code, (name, description, xmlids) in ROLE_TEMPLATES.items():
-            if code in existing:
+            if code in existing or (codes is not None and code not in codes):
                 continue
             groups = self.env["res.groups"]
             for xmlid in xmlids:

@@ -32,7 +32,7 @@ STATES = [
 
 class AccessGovernanceRoleAssignment(models.Model):
     _name = "access.governance.role.assignment"
-    _description = "Access Governance Role Assignment"
+    _description = "Role Assignment"
     _inherit = ["access.governance.guarded"]
     _order = "state, date_from desc, id desc"
 

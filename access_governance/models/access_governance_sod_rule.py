@@ -21,7 +21,7 @@ SOD_ACTIONS = [
 
 class AccessGovernanceSodRule(models.Model):
     _name = "access.governance.sod.rule"
-    _description = "Access Governance Separation-of-Duties Rule"
+    _description = "Separation-of-Duties Rule"
     _inherit = ["mail.thread", "access.governance.guarded"]
     _order = "sequence, name"
 
@@ -49,7 +49,12 @@ class AccessGovernanceSodRule(models.Model):
         string="Side B",
     )
     severity = fields.Selection(
-        RISK_LEVELS, default="high", required=True, tracking=True
+        RISK_LEVELS,
+        default="high",
+        required=True,
+        tracking=True,
+        # Grouped by level (low to critical), not alphabetically.
+        group_expand=True,
     )
     action = fields.Selection(
         SOD_ACTIONS,
@@ -209,6 +214,38 @@ class AccessGovernanceSodRule(models.Model):
         if loaded:
             _logger.info("SoD: %d shipped rules activated", len(loaded))
         return loaded
+
+    @api.model
+    def _sod_follow_modules(self, module_names):
+        """Follow modules installed after this one: activate the shipped rules
+        whose groups now exist, and add the groups of these modules to the
+        shipped rules loaded before them (an active rule only: one an
+        administrator deactivated stays as it is). Returns those rules."""
+        rules = self._sod_load_default_rules()
+        prefixes = tuple(f"{name}." for name in module_names)
+        loaded = self.search(
+            [("default_loaded", "=", True), ("default_side_a_xmlids", "!=", False)]
+        )
+        for rule in loaded - rules:
+            vals = {}
+            for field, xmlids in (
+                ("group_a_ids", rule.default_side_a_xmlids),
+                ("group_b_ids", rule.default_side_b_xmlids),
+            ):
+                groups = self.env["res.groups"]
+                for xmlid in (xmlids or "").split(","):
+                    if xmlid.strip().startswith(prefixes):
+                        groups |= (
+                            self.env.ref(xmlid.strip(), raise_if_not_found=False)
+                            or groups
+                        )
+                missing = groups - rule[field]
+                if missing:
+                    vals[field] = [fields.Command.link(g.id) for g in missing]
+            if vals:
+                rule._governance_write(vals)
+                rules |= rule
+        return rules
 
     def action_load_default_rules(self):
         if not self.env.user.has_group("access_governance.group_governance_admin"):

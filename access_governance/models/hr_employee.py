@@ -179,8 +179,10 @@ class HrEmployee(models.Model):
 
     def _governance_provision_user_as_superuser(self):
         # sudo: governance managers provision users without being user
-        # administrators; the new user only receives the default internal-user
-        # groups and the roles mapped from the job by governance policy.
+        # administrators. Least privilege: the new user is an internal user
+        # and nothing else (explicit groups, so Odoo's default user template,
+        # which with hr installed holds Employees / Administrator, does not
+        # apply); the roles mapped from the job then add their groups.
         return (
             self.env["res.users"]
             .sudo()
@@ -192,6 +194,9 @@ class HrEmployee(models.Model):
                     "partner_id": self.work_contact_id.id or False,
                     "company_id": self.company_id.id,
                     "company_ids": [fields.Command.link(self.company_id.id)],
+                    "groups_id": [
+                        fields.Command.set(self.env.ref("base.group_user").ids)
+                    ],
                     "create_employee_id": self.id,
                 }
             )

@@ -71,6 +71,11 @@ class ResConfigSettings(models.TransientModel):
         config_parameter="access_governance.accept_days",
         default=90,
     )
+    governance_review_todo_days = fields.Integer(
+        string="Reviewer To-Do Due After (days)",
+        config_parameter="access_governance.review_todo_days",
+        default=3,
+    )
     governance_allowed_admin_ids = fields.Many2many(
         "res.users",
         "res_config_settings_governance_admin_rel",

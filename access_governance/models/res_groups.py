@@ -91,6 +91,8 @@ class ResGroups(models.Model):
 
     governance_risk = fields.Selection(
         RISK_LEVELS,
+        # Grouped by level (low to critical), not alphabetically.
+        group_expand=True,
         string="Risk Level",
         default="low",
         required=True,
@@ -252,17 +254,124 @@ class ResGroups(models.Model):
             )
         )
         by_user_type = user_types.trans_implied_ids
+        with_rights = groups._governance_with_rights()
+        feature_flags = self._governance_feature_flag_xmlids()
         for group in groups:
+            xmlid = xmlids.get(group.id) or ""
             values = self._governance_default_values(
-                xmlids.get(group.id) or "",
+                xmlid,
                 categories[group.id],
                 group.with_context(lang="en_US").name,
                 group.share,
             )
-            if group in by_user_type and xmlids.get(group.id) not in GOVERNED_XMLIDS:
+            if group in by_user_type and xmlid not in GOVERNED_XMLIDS:
                 values["governance_scope"] = "technical"
+            elif (
+                values["governance_scope"] == "technical"
+                and group in with_rights
+                and not group.share
+                and xmlid not in TECHNICAL_XMLIDS
+                and xmlid not in feature_flags
+            ):
+                # A hidden group that carries access rules or record rules
+                # confers rights (approving attendances, time off...): it is
+                # business access whatever its category says.
+                values["governance_scope"] = "governed"
             group._governance_write_policy(values)
         return groups
+
+    @api.model
+    def _governance_feature_flag_xmlids(self):
+        """Xml ids of the groups a Settings checkbox switches on for every
+        user (``implied_group`` of res.config.settings): features, not access
+        granted to some people (analytic accounting, lots, pricelists...)."""
+        flags = set()
+        for name, field in self.env["res.config.settings"]._fields.items():
+            if name.startswith("group_") and getattr(field, "implied_group", None):
+                flags.update(field.implied_group.split(","))
+        return flags
+
+    def _governance_with_rights(self):
+        """Those of these groups that carry access rules or record rules."""
+        if not self:
+            return self
+        self.env["ir.model.access"].flush_model(["group_id", "active"])
+        self.env["ir.rule"].flush_model(["groups", "active"])
+        self.env.cr.execute(
+            """
+            SELECT group_id FROM ir_model_access
+             WHERE active AND group_id = ANY(%(ids)s)
+             UNION
+            SELECT rel.group_id FROM rule_group_rel rel
+              JOIN ir_rule r ON r.id = rel.rule_group_id
+             WHERE r.active AND rel.group_id = ANY(%(ids)s)
+            """,
+            {"ids": self.ids},
+        )
+        return self.browse([row[0] for row in self.env.cr.fetchall()])
+
+    @api.model
+    def _governance_classify_module_groups(self, module_names):
+        """Classify the groups just installed modules created, and the
+        technical groups those modules gave access rules or record rules.
+
+        Called when a module is installed after this one: groups are
+        classified at creation from their category and name only, before their
+        access rules exist. Groups that become governed get baseline claims
+        for their holders, as at install. Returns the groups whose scope or
+        risk changed.
+        """
+        Data = self.env["ir.model.data"].sudo()
+        rows = Data.search_read(
+            [("module", "in", list(module_names)), ("model", "=", "res.groups")],
+            ["res_id"],
+        )
+        groups = self.sudo().browse([row["res_id"] for row in rows]).exists()
+        rights = Data.search_read(
+            [
+                ("module", "in", list(module_names)),
+                ("model", "in", ("ir.model.access", "ir.rule")),
+            ],
+            ["model", "res_id"],
+        )
+        accesses = (
+            self.env["ir.model.access"]
+            .sudo()
+            .browse(
+                [row["res_id"] for row in rights if row["model"] == "ir.model.access"]
+            )
+        )
+        rules = (
+            self.env["ir.rule"]
+            .sudo()
+            .browse([row["res_id"] for row in rights if row["model"] == "ir.rule"])
+        )
+        # Groups of other modules these give rights to: only their scope may
+        # change (technical to governed), never a risk an administrator set.
+        others = (accesses.exists().group_id | rules.exists().groups).filtered(
+            lambda g: g.governance_scope == "technical"
+        ) - groups
+        before = {
+            g.id: (g.governance_scope, g.governance_risk) for g in groups | others
+        }
+        if groups:
+            self._governance_classify_groups(groups)
+        if others:
+            risks = {g.id: g.governance_risk for g in others}
+            self._governance_classify_groups(others)
+            for group in others:
+                group._governance_write_policy({"governance_risk": risks[group.id]})
+        groups |= others
+        changed = groups.filtered(
+            lambda g: before[g.id] != (g.governance_scope, g.governance_risk)
+        )
+        newly_governed = changed.filtered(
+            lambda g: g.governance_scope == "governed" and before[g.id][0] != "governed"
+        )
+        if newly_governed:
+            holders = newly_governed.with_context(active_test=False).users
+            self.env["access.governance.claim"]._claims_capture_baseline(holders)
+        return changed
 
     def _governance_write_policy(self, values):
         """Write classification values without the admin check (install)."""

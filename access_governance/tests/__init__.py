@@ -10,6 +10,8 @@ from . import test_grants
 from . import test_sod
 from . import test_reviews
 from . import test_evidence
+from . import test_evidence_reports
+from . import test_evidence_pack
 from . import test_findings
 from . import test_audits
 from . import test_lifecycle_security
@@ -19,3 +21,5 @@ from . import test_grant_activities
 from . import test_grant_eligibility
 from . import test_trust
 from . import test_trust_matrix
+from . import test_overview
+from . import test_business

@@ -1,8 +1,4 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
-from datetime import datetime
-
-from freezegun import freeze_time
-
 from odoo.exceptions import AccessError
 from odoo.tests import tagged
 
@@ -134,30 +130,6 @@ class TestEvidence(AccessGovernanceCommon):
             self.env["access.governance.personal.data.access"].with_user(
                 self.user_employee
             ).search([])
-
-    def test_elevated_access_in_period(self):
-        with freeze_time("2026-07-10 09:00:00"):
-            self.Claim._claims_start(
-                self.user_employee2, self.group_c, "grant", source="test.grant,9"
-            )
-        with freeze_time("2026-08-01 09:00:00"):
-            self.Claim._claims_end_source("test.grant,9")
-        Wizard = self.env["access.governance.elevated.access"].with_user(
-            self.user_auditor
-        )
-        Claim = self.Claim.with_user(self.user_auditor).with_context(active_test=False)
-        q3 = Wizard.create(
-            {"date_from": datetime(2026, 7, 1), "date_to": datetime(2026, 9, 30)}
-        )
-        found = Claim.search(q3.action_open()["domain"])
-        self.assertIn(self.user_employee2, found.user_id)
-        q4 = Wizard.create(
-            {"date_from": datetime(2026, 10, 1), "date_to": datetime(2026, 12, 31)}
-        )
-        self.assertNotIn(
-            "test.grant,9",
-            Claim.search(q4.action_open()["domain"]).mapped("source_ref"),
-        )
 
     def test_campaign_report_renders(self):
         review = self.env["access.governance.review"].create(

@@ -88,6 +88,20 @@ class TestJoinerMover(LifecycleCommon):
         self.assertEqual(user.login, "pat.provisioned@example.com")
         self.assertIn(self.group_a, self.held(user))
         self.assertTrue(user.has_group("base.group_user"))
+        # Least privilege: the role's groups, not the default user template
+        # (which with hr holds Employees / Administrator, export...).
+        template = self.env.ref("base.default_user").groups_id
+        self.assertIn(self.env.ref("hr.group_hr_manager"), template)
+        held = self.held(user)
+        governed = held.filtered(lambda g: g.governance_scope == "governed")
+        self.assertEqual(
+            governed - held.trans_implied_ids,
+            self.role_rep.group_ids - held.trans_implied_ids,
+        )
+        self.assertFalse(user.has_group("hr.group_hr_user"))
+        self.assertFalse(user.has_group("base.group_allow_export"))
+        claims = self.Claim.search([("user_id", "=", user.id), ("active", "=", True)])
+        self.assertEqual(set(claims.mapped("kind")), {"role"})
         with self.assertRaisesRegex(UserError, "already has a user"):
             employee.with_user(self.user_manager).action_governance_provision_user()
         no_mail = self.Employee.create({"name": "No Mail"})

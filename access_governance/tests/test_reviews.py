@@ -216,15 +216,61 @@ class TestReviewCampaign(ReviewCommon):
             own[0].with_user(self.user_manager).write(
                 {"reviewer_id": self.user_employee.id}
             )
-        # Nobody left to review the fallback's own access: refused.
+        # The fallback and the responsible are the user under review: a
+        # Settings administrator reviews them (the campaign still starts).
         lonely = self.new_review(
             department_ids=[(6, 0, [])],
             user_domain=f"[('id', '=', {self.user_manager.id})]",
             access_scope="all",
         )
         self.give_baseline(self.user_manager, self.group_b)
-        with self.assertRaises(UserError):
-            lonely.action_start()
+        lonely.action_start()
+        reviewers = self.line_of(lonely, self.user_manager).reviewer_id
+        self.assertTrue(reviewers)
+        self.assertNotIn(self.user_manager, reviewers)
+        self.assertTrue(all(r.has_group("base.group_system") for r in reviewers))
+
+    def test_administrators_reviewed_by_settings_administrators(self):
+        """A governance administrator's manager is not a Settings
+        administrator: the line goes to one; to-dos are due in a few days."""
+        self.env["hr.employee"].create(
+            {
+                "name": "Ada Administrator",
+                "user_id": self.user_admin_gov.id,
+                "department_id": self.department.id,
+                "parent_id": self.emp_eric.id,
+            }
+        )
+        self.give_baseline(self.user_admin_gov, self.group_b)
+        self.env["ir.config_parameter"].sudo().set_param(
+            "access_governance.review_todo_days", "2"
+        )
+        with freeze_time("2026-03-02"):
+            review = self.new_review(
+                fallback_reviewer_id=self.user_system.id,
+                date_deadline=date(2026, 3, 30),
+            )
+            review.action_start()
+        line = self.line_of(review, self.user_admin_gov, self.group_b)
+        self.assertEqual(line.reviewer_id, self.user_system)
+        emma = self.line_of(review, self.user_employee, self.group_b)
+        self.assertEqual(emma.reviewer_id, self.user_employee2, "her manager")
+        todo = review.activity_ids.filtered(lambda a: a.user_id == self.user_employee2)
+        self.assertEqual(todo.date_deadline, date(2026, 3, 4))
+
+    def test_campaign_with_defaults_starts_for_the_admin(self):
+        """Opened by the administrator with its defaults (fallback = them),
+        a campaign over everybody, the administrator included, starts."""
+        admin = self.env.ref("base.user_admin")
+        review = self.Review.with_user(admin).create(
+            {"name": "Everybody", "access_scope": "all", "min_risk": "low"}
+        )
+        self.assertEqual(review.fallback_reviewer_id, admin)
+        review.with_user(admin).action_start()
+        self.assertEqual(review.state, "in_progress")
+        own = review.line_ids.filtered(lambda line: line.user_id == admin)
+        self.assertTrue(own)
+        self.assertNotIn(admin, own.reviewer_id)
 
     def test_close_applies_decisions_through_claims(self):
         Role = self.env["access.governance.role"]

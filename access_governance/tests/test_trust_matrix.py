@@ -37,8 +37,11 @@ Grants, approvals and findings are in :class:`TestTrustMatrixGrantsFindings`
 (their models belong to other parts of the work and are tracked there).
 """
 
+import base64
+import io
 import json
 import logging
+import zipfile
 from datetime import date, datetime
 
 import odoo
@@ -49,6 +52,7 @@ from odoo.tools import mute_logger
 from odoo.addons.mail.tests.common import mail_new_test_user
 
 from ..models.access_governance_guarded import trusted
+from ..tools import evidence_pack
 from .common import AccessGovernanceCommon
 
 _logger = logging.getLogger(__name__)
@@ -265,7 +269,7 @@ MATRIX = {
         "write": {
             NOBODY: "user_id group_id kind source_ref source_name grant_id "
             "role_assignment_id added active date_start date_end started_by_id "
-            "ended_by_id note",
+            "ended_by_id note application",
         },
         "actions": {
             "action_archive": NOBODY,
@@ -283,6 +287,14 @@ MATRIX = {
             "record_name description details previous_hash hash",
         },
         "actions": {"action_verify_integrity": AUDITORS},
+    },
+    "access.governance.overview": {
+        "fixture": "overview",
+        "create": NOBODY,
+        "copy": NOBODY,
+        "unlink": NOBODY,
+        "write": {NOBODY: "name tile sequence group_id description"},
+        "actions": {"action_open": USERS},
     },
     "access.governance.personal.data.access": {
         "fixture": "personal_data",
@@ -304,11 +316,31 @@ MATRIX = {
     "access.governance.effective.access.line": {"create": AUDITORS, "actions": {}},
     "access.governance.elevated.access": {
         "create": AUDITORS,
-        "actions": {"action_open": AUDITORS},
+        "actions": {"action_open": AUDITORS, "action_print": AUDITORS},
     },
     "access.governance.explain": {
         "create": AUDITORS,
-        "actions": {"action_explain": AUDITORS, "action_open_lines": AUDITORS},
+        "actions": {
+            "action_explain": AUDITORS,
+            "action_open_lines": AUDITORS,
+            "action_print": AUDITORS,
+        },
+    },
+    "access.governance.leavers": {
+        "create": AUDITORS,
+        "actions": {"action_open": AUDITORS, "action_print": AUDITORS},
+    },
+    "access.governance.sod.report": {
+        "create": AUDITORS,
+        "actions": {"action_open": AUDITORS, "action_print": AUDITORS},
+    },
+    "access.governance.evidence.pack": {
+        "create": AUDITORS,
+        "actions": {"action_generate": AUDITORS},
+    },
+    "access.governance.evidence.pack.verify": {
+        "create": AUDITORS,
+        "actions": {"action_verify": AUDITORS},
     },
     "access.governance.explain.line": {"create": AUDITORS, "actions": {}},
     "access.governance.offboard": {
@@ -413,6 +445,20 @@ MATRIX_GRANTS_FINDINGS = {
 }
 # On evidence only these stay open (archiving, the chatter).
 EVIDENCE_OPEN = {"active", *ACTIVITIES.split()}
+
+
+def _empty_evidence_pack():
+    """A valid evidence pack with no file, taken at an empty chain (base64)."""
+    buffer = io.BytesIO()
+    manifest = {
+        "format": evidence_pack.PACK_FORMAT,
+        "audit_head": {"sequence": 0, "hash": ""},
+        "period": {"from_utc": "", "to_utc": ""},
+        "files": [],
+    }
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr(evidence_pack.MANIFEST, json.dumps(manifest))
+    return base64.b64encode(buffer.getvalue()).decode()
 
 
 def _json(value):
@@ -626,6 +672,7 @@ class TrustMatrixCase(AccessGovernanceCommon, HttpCase):
             [("user_id", "=", employee2.id), ("active", "=", False)], limit=1
         )
         fx["audit"] = env["access.governance.audit"].search([], limit=1)
+        fx["overview"] = env.ref("access_governance.overview_tile_my_access")
         fx["personal_data"] = env["access.governance.personal.data.access"].search(
             [], limit=1
         )
@@ -697,6 +744,7 @@ class TrustMatrixCase(AccessGovernanceCommon, HttpCase):
                 "kind": "baseline",
             },
             "access.governance.audit": {"event": "install"},
+            "access.governance.overview": {"name": "x", "tile": "my_access"},
             "access.governance.personal.data.access": {
                 "user_id": self.user_employee.id
             },
@@ -711,6 +759,22 @@ class TrustMatrixCase(AccessGovernanceCommon, HttpCase):
                 "date_to": "2026-03-31 00:00:00",
             },
             "access.governance.explain": {"user_id": self.user_employee2.id},
+            "access.governance.leavers": {
+                "date_from": "2026-01-01 00:00:00",
+                "date_to": "2026-03-31 00:00:00",
+            },
+            "access.governance.sod.report": {
+                "date_from": "2026-01-01 00:00:00",
+                "date_to": "2026-03-31 00:00:00",
+            },
+            "access.governance.evidence.pack": {
+                "date_from": "2026-01-01 00:00:00",
+                "date_to": "2026-03-31 00:00:00",
+            },
+            "access.governance.evidence.pack.verify": {
+                "pack_file": _empty_evidence_pack(),
+                "pack_name": "pack.zip",
+            },
             "access.governance.explain.line": {
                 "explain_id": fx["explain"].id,
                 "group_id": self.group_b.id,

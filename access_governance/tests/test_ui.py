@@ -2,6 +2,7 @@
 from odoo.fields import Command
 from odoo.tests import HttpCase, tagged
 
+from ..models.access_governance_guarded import trusted
 from .common import AccessGovernanceCommon
 
 
@@ -17,6 +18,69 @@ class TestAccessGovernanceUi(AccessGovernanceCommon, HttpCase):
         verified = self.audit_since(sequence, event="chain_verified")
         self.assertEqual(verified.actor_id, self.user_auditor)
 
+    def test_employee_opens_overview_and_my_access(self):
+        self.give_baseline(self.user_employee2, self.group_b)
+        self.start_tour(
+            "/odoo/action-access_governance.access_governance_overview_action",
+            "access_governance_my_access_tour",
+            login="ag_employee2",
+        )
+
+    def test_manager_accepts_a_finding(self):
+        with trusted():
+            finding = (
+                self.env["access.governance.finding"]
+                .sudo()
+                .create(
+                    {
+                        "finding_type": "stale_account",
+                        "user_id": self.user_employee2.id,
+                        "subject": "tour",
+                        "key": "tour-accept",
+                        "severity": "medium",
+                    }
+                )
+            )
+        self.start_tour(
+            "/odoo/action-access_governance.access_governance_finding_action/"
+            f"{finding.id}",
+            "access_governance_accept_finding_tour",
+            login="ag_manager",
+        )
+        self.assertEqual(finding.state, "accepted")
+        self.assertEqual(
+            finding.accept_reason, "Compensating control: monthly log review"
+        )
+        self.assertEqual(finding.accepted_by_id, self.user_manager)
+
+    def test_reviewer_keeps_access(self):
+        self.give_baseline(self.user_employee, self.group_b)
+        review = (
+            self.env["access.governance.review"]
+            .with_user(self.user_manager)
+            .create(
+                {
+                    "name": "Tour campaign",
+                    "access_scope": "groups",
+                    "group_ids": [Command.set(self.group_b.ids)],
+                    "user_domain": f"[('id', '=', {self.user_employee.id})]",
+                    "reviewer_mode": "named",
+                    "reviewer_id": self.user_employee2.id,
+                    "fallback_reviewer_id": self.user_manager.id,
+                }
+            )
+        )
+        review.with_user(self.user_manager).action_start()
+        line = review.line_ids
+        self.assertEqual(line.reviewer_id, self.user_employee2)
+        self.start_tour(
+            "/odoo/action-access_governance.access_governance_review_line_action_mine/"
+            f"{line.id}",
+            "access_governance_review_tour",
+            login="ag_employee2",
+        )
+        self.assertEqual(line.decision, "keep")
+        self.assertEqual(line.decided_by_id, self.user_employee2)
 
 @tagged("post_install", "-at_install")
 class TestGrantTours(AccessGovernanceCommon, HttpCase):

@@ -1,3 +1,4 @@
+from . import access_governance_evidence_period
 from . import access_governance_audit_verify
 from . import access_governance_offboard
 from . import access_governance_explain
@@ -6,3 +7,7 @@ from . import access_governance_effective_access
 from . import access_governance_effective_access_line
 from . import access_governance_elevated_access
 from . import access_governance_grant_reason
+from . import access_governance_leavers
+from . import access_governance_sod_report
+from . import access_governance_evidence_pack
+from . import access_governance_evidence_pack_verify

@@ -38,6 +38,8 @@ class AccessGovernanceEffectiveAccess(models.TransientModel):
             "res_model": "access.governance.effective.access.line",
             "view_mode": "list",
             "domain": [("wizard_id", "=", self.id)],
+            # Results start a fresh breadcrumb instead of stacking on the dialog.
+            "target": "main",
         }
 
     def _effective_values(self):

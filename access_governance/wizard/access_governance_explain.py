@@ -26,6 +26,7 @@ class AccessGovernanceExplain(models.TransientModel):
         self.env["access.governance.explain.line"].create(self._explain_values())
         return {
             "type": "ir.actions.act_window",
+            "name": _("Why %s holds their access", self.user_id.name),
             "res_model": self._name,
             "res_id": self.id,
             "view_mode": "form",
@@ -42,7 +43,17 @@ class AccessGovernanceExplain(models.TransientModel):
             "res_model": "access.governance.explain.line",
             "view_mode": "list",
             "domain": [("explain_id", "=", self.id)],
+            # Results start a fresh breadcrumb instead of stacking on the dialog.
+            "target": "main",
         }
+
+    def action_print(self):
+        self.ensure_one()
+        if not self.line_ids:
+            self.action_explain()
+        return self.env.ref(
+            "access_governance.access_governance_explain_report"
+        ).report_action(self)
 
     def _explain_values(self):
         """One line per group held: its claims, or the held groups that

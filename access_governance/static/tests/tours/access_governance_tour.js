@@ -40,6 +40,79 @@ registry.category("web_tour.tours").add("access_governance_audit_tour", {
     ],
 });
 
+registry.category("web_tour.tours").add("access_governance_my_access_tour", {
+    url: "/odoo/action-access_governance.access_governance_overview_action",
+    steps: () => [
+        {
+            content: "The overview shows the employee's own tiles",
+            trigger: ".o_kanban_record:contains(My approvals to do)",
+        },
+        {
+            content: "No auditor tile for an employee",
+            trigger: ".o_kanban_view:not(:has(.o_kanban_record:contains(Audit trail integrity)))",
+        },
+        {
+            content: "Open My access",
+            trigger: ".o_kanban_record a:contains(My access)",
+            run: "click",
+        },
+        {
+            content: "Each group held is a card saying why",
+            trigger: ".o_kanban_record:contains(AG Test B):contains(Baseline)",
+        },
+        {
+            content: "Back to the overview",
+            trigger: ".o_breadcrumb .o_back_button, .o_breadcrumb a:contains(Overview)",
+            run: "click",
+        },
+        {
+            content: "The overview again",
+            trigger: ".o_kanban_record:contains(Requests waiting)",
+        },
+    ],
+});
+
+registry.category("web_tour.tours").add("access_governance_accept_finding_tour", {
+    steps: () => [
+        {
+            content: "The finding is open",
+            trigger: ".o_statusbar_status button.o_arrow_button_current:contains(Open)",
+        },
+        {
+            content: "Say why the risk is accepted",
+            trigger: "div[name=accept_reason] textarea",
+            run: "edit Compensating control: monthly log review",
+        },
+        {
+            content: "Accept the risk",
+            trigger: ".o_statusbar_buttons button[name=action_accept]",
+            run: "click",
+        },
+        {
+            content: "The finding is accepted",
+            trigger: ".o_statusbar_status button.o_arrow_button_current:contains(Accepted)",
+        },
+    ],
+});
+
+registry.category("web_tour.tours").add("access_governance_review_tour", {
+    steps: () => [
+        {
+            content: "The reviewer sees the line to certify",
+            trigger: ".o_form_view .o_field_widget[name=user_id]:contains(Emma Employee)",
+        },
+        {
+            content: "Keep the access",
+            trigger: ".o_statusbar_buttons button[name=action_keep]",
+            run: "click",
+        },
+        {
+            content: "The decision is recorded",
+            trigger: ".o_field_widget[name=decision]:contains(Keep), .o_field_widget[name=decision] select:has(option:selected:contains(Keep))",
+        },
+    ],
+});
+
 registry.category("web_tour.tours").add("access_governance_approve_from_todo_tour", {
     url: "/odoo",
     steps: () => [
