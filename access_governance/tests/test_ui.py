@@ -82,6 +82,7 @@ class TestAccessGovernanceUi(AccessGovernanceCommon, HttpCase):
         self.assertEqual(line.decision, "keep")
         self.assertEqual(line.decided_by_id, self.user_employee2)
 
+
 @tagged("post_install", "-at_install")
 class TestGrantTours(AccessGovernanceCommon, HttpCase):
     """The approver decides where they click: the to-do, the reason dialog."""
