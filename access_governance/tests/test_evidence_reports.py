@@ -209,6 +209,13 @@ class TestElevatedAccessReport(EvidenceReportCase):
             self.assertIn(
                 f"#{activated.sequence} Grant activated", june_july.evidence_audit_refs
             )
+            # The list's columns export as they show (Export / XLSX).
+            exported = june_july.export_data(
+                ["name", "reason", "evidence_approvals", "evidence_end"]
+            )["datas"]
+            self.assertEqual(exported[0][0], june_july.name)
+            self.assertIn("Ada Administrator", exported[0][2])
+            self.assertIn("Expired on", exported[0][3])
         _pdf, text = self.render(ELEVATED, wizard)
         self.assertEvidenceFrame(text)
         self.assertIn("Elevated access in a period", text)
