@@ -18,6 +18,7 @@ import os
 import subprocess
 from datetime import datetime, time, timedelta
 
+import lxml.html
 import pytz
 
 from odoo import _, api, fields, models
@@ -112,8 +113,70 @@ class AccessGovernanceEvidencePdf(models.AbstractModel):
         html = self.env["ir.actions.report"]._render_qweb_html(
             report.id, res_ids, data=data
         )[0]
-        pdf = self._evidence_wkhtmltopdf(html)
+        pdf = self._evidence_wkhtmltopdf(self._evidence_keep_rows(html))
         return self._evidence_stamp(pdf, report.name, meta)
+
+    @api.model
+    def _evidence_keep_rows(self, html):
+        """Every row of a ``table.ag-rows`` with a header becomes its own
+        table, so that no row is ever split across two pages.
+
+        wkhtmltopdf built on stock Qt (Debian's) ignores ``page-break-inside:
+        avoid`` on table rows but honours it on tables. The tables share fixed
+        column widths (from the table's ``colgroup`` when the template gives
+        one, else from the length of the texts), so the columns stay aligned;
+        the header stays with the first row.
+        """
+        root = lxml.html.fromstring(html, parser=lxml.html.HTMLParser(encoding="utf-8"))
+        for table in root.xpath("//table[contains(@class, 'ag-rows')][thead]"):
+            rows = table.xpath("./tbody/tr")
+            if len(rows) < 2:
+                continue
+            widths = self._evidence_column_widths(table, rows)
+            parent = table.getparent()
+            position = parent.index(table)
+            parent.remove(table)
+            classes = table.get("class", "") + " ag-split"
+            for index, row in enumerate(rows):
+                piece = lxml.html.Element("table", {"class": classes})
+                group = lxml.html.Element("colgroup")
+                for width in widths:
+                    group.append(
+                        lxml.html.Element("col", {"style": f"width: {width}%"})
+                    )
+                piece.append(group)
+                if index == 0:
+                    piece.append(table.find("thead"))
+                body = lxml.html.Element("tbody")
+                body.append(row)
+                piece.append(body)
+                parent.insert(position + index, piece)
+        return lxml.html.tostring(root, encoding="unicode", doctype="<!DOCTYPE html>")
+
+    @api.model
+    def _evidence_column_widths(self, table, rows):
+        """Percentages of the columns: the template's ``<col width="..">``,
+        else in proportion to the texts (headers count, long texts capped)."""
+        declared = [col.get("width") for col in table.xpath("./colgroup/col")]
+        if declared and all(declared):
+            values = [float(w.rstrip("%")) for w in declared]
+        else:
+            # A column is as wide as its header and its longest word, at
+            # least 8 characters; long texts wrap beyond 45.
+            headers = table.xpath("./thead/tr[1]/th")
+            values = [max(len(h.text_content().strip()) + 2, 8) for h in headers]
+            for row in rows:
+                cells = row.xpath("./td")
+                if len(cells) != len(values):
+                    continue
+                for i, cell in enumerate(cells):
+                    words = cell.text_content().split()
+                    longest = max((len(word) for word in words), default=0)
+                    values[i] = max(
+                        values[i], longest + 1, min(len(" ".join(words)), 45)
+                    )
+        total = sum(values) or 1
+        return [round(100 * value / total, 2) for value in values]
 
     @api.model
     def _evidence_wkhtmltopdf(self, html):
@@ -158,7 +221,7 @@ class AccessGovernanceEvidencePdf(models.AbstractModel):
         try:
             process = subprocess.run(
                 command,
-                input=html,
+                input=html.encode() if isinstance(html, str) else html,
                 capture_output=True,
                 timeout=WKHTMLTOPDF_TIMEOUT,
                 check=False,

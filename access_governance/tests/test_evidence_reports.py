@@ -22,6 +22,18 @@ _logger = logging.getLogger(__name__)
 ELEVATED = "access_governance.access_governance_elevated_access_report"
 
 
+def pdf_pages(pdf):
+    """The text of each page of a PDF, whitespace collapsed."""
+    out = subprocess.run(
+        ["pdftotext", "-enc", "UTF-8", "-", "-"],
+        input=pdf,
+        capture_output=True,
+        check=True,
+        timeout=60,
+    ).stdout.decode()
+    return [" ".join(page.split()) for page in out.split("\f") if page.strip()]
+
+
 def pdf_text(pdf):
     """The text of a PDF, whitespace collapsed (table cells wrap)."""
     out = subprocess.run(
@@ -197,6 +209,13 @@ class TestElevatedAccessReport(EvidenceReportCase):
             self.assertIn(
                 f"#{activated.sequence} Grant activated", june_july.evidence_audit_refs
             )
+            # The list's columns export as they show (Export / XLSX).
+            exported = june_july.export_data(
+                ["name", "reason", "evidence_approvals", "evidence_end"]
+            )["datas"]
+            self.assertEqual(exported[0][0], june_july.name)
+            self.assertIn("Ada Administrator", exported[0][2])
+            self.assertIn("Expired on", exported[0][3])
         _pdf, text = self.render(ELEVATED, wizard)
         self.assertEvidenceFrame(text)
         self.assertIn("Elevated access in a period", text)
@@ -220,6 +239,47 @@ class TestElevatedAccessReport(EvidenceReportCase):
             self.assertIn(expected, text)
         for absent in (may.name, "May payroll fix", october.name, "October audit"):
             self.assertNotIn(absent, text)
+
+    def test_rows_never_split_across_pages(self):
+        """Tall rows (long reasons) over several pages: each grant's row,
+        from its reference to the last line of its reason, on one page."""
+        grants = self.Grant.browse()
+        for n in range(24):
+            reason = "\n".join(f"Step {i} of the plan {n}" for i in range(10))
+            grants |= self.Grant.create(
+                {
+                    "beneficiary_id": self.user_employee.id,
+                    "requested_group_ids": [Command.set(self.group_c.ids)],
+                    "reason": f"{reason}\nEND-OF-{n}-END",
+                }
+            )
+        self.env.flush_all()
+        self.env.cr.execute(
+            "UPDATE access_governance_grant SET state = 'expired', "
+            "date_activated = %s, date_ended = %s WHERE id = ANY(%s)",
+            [datetime(2026, 7, 2), datetime(2026, 7, 3), grants.ids],
+        )
+        self.env.invalidate_all()
+        wizard = (
+            self.env["access.governance.elevated.access"]
+            .with_user(self.user_auditor)
+            .create(
+                {
+                    "date_from": datetime(2026, 7, 1),
+                    "date_to": datetime(2026, 9, 30, 23, 59, 59),
+                }
+            )
+        )
+        pdf, _text = self.render(ELEVATED, wizard)
+        pages = pdf_pages(pdf)
+        self.assertGreater(len(pages), 2)
+        for number, page in enumerate(pages, start=1):
+            self.assertIn(f"Page {number} / {len(pages)}", page)
+        for n, grant in enumerate(grants):
+            holding = [i for i, page in enumerate(pages) if grant.name in page]
+            self.assertEqual(len(holding), 1, grant.name)
+            self.assertIn(f"END-OF-{n}-END", pages[holding[0]], grant.name)
+            self.assertIn(f"Step 0 of the plan {n}", pages[holding[0]], grant.name)
 
     def test_default_period_is_last_full_quarter(self):
         Wizard = self.env["access.governance.elevated.access"].with_user(
