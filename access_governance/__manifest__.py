@@ -4,7 +4,7 @@
     "name": "Access Governance",
     "summary": "Identity governance for Odoo: claims-based group management, "
     "tamper-evident audit trail, roles, elevation, reviews",
-    "version": "18.0.1.1.0",
+    "version": "18.0.1.2.0",
     "category": "Administration",
     "license": "LGPL-3",
     "author": "access_governance authors",

@@ -4,6 +4,7 @@ from . import access_governance_audit
 from . import access_governance_claim
 from . import res_groups
 from . import res_users
+from . import res_users_apikeys
 from . import access_governance_role
 from . import access_governance_role_assignment
 from . import access_governance_offboarding
@@ -19,5 +20,8 @@ from . import ir_model
 from . import access_governance_review
 from . import access_governance_review_line
 from . import access_governance_personal_data_access
+from . import access_governance_detector_run
+from . import access_governance_signin
 from . import access_governance_finding
+from . import detectors
 from . import access_governance_policy_change
