@@ -38,7 +38,7 @@ class ResUsersApikeys(models.Model):
     )
 
     def init(self):
-        super().init()
+        res = super().init()
         # The table is created by hand (_auto = False): so are our columns.
         self.env.cr.execute(
             SQL(
@@ -51,6 +51,7 @@ class ResUsersApikeys(models.Model):
                 table=SQL.identifier(self._table),
             )
         )
+        return res
 
     def _check_credentials(self, *, scope, key):
         uid = super()._check_credentials(scope=scope, key=key)

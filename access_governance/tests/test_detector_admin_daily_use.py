@@ -11,7 +11,8 @@ class TestDetectorAdminDailyUse(DetectorCase):
     finding_type = "admin_daily_use"
 
     def employees(self, user, count, prefix):
-        Employee = self.env["hr.employee"].with_user(user)
+        # sudo keeps the user as the records' author.
+        Employee = self.env["hr.employee"].with_user(user).sudo()
         return Employee.create([{"name": f"{prefix} {n}"} for n in range(count)])
 
     def test_admin_creating_business_records(self):

@@ -23,18 +23,25 @@ class TestDetectorFailedSignin(DetectorCase, HttpCase):
             self.env.cr.dbname, credential, {"interactive": True}
         )
 
+    def refused(self, function, *args):
+        """Odoo's assertRaises rolls back a savepoint, and with it what the
+        separate cursor wrote: catch the refusal by hand."""
+        try:
+            function(*args)
+        except AccessDenied:
+            return True
+        return False
+
     def signins(self, login):
         return self.env["access.governance.signin"].search([("login", "=", login)])
 
     def test_failed_sign_ins_recorded(self):
-        with self.assertRaises(AccessDenied):
-            self.sign_in(self.user_employee.login, "wrong")
+        self.assertTrue(self.refused(self.sign_in, self.user_employee.login, "wrong"))
         failed = self.signins(self.user_employee.login)
         self.assertEqual(len(failed), 1)
         self.assertEqual(failed.user_id, self.user_employee)
         self.assertEqual(failed.reason, "password")
-        with self.assertRaises(AccessDenied):
-            self.sign_in("ag_nobody", "wrong")
+        self.assertTrue(self.refused(self.sign_in, "ag_nobody", "wrong"))
         self.assertEqual(self.signins("ag_nobody").reason, "unknown_login")
         # A successful sign-in records nothing.
         self.sign_in(self.user_employee.login, self.user_employee.login)
@@ -48,8 +55,8 @@ class TestDetectorFailedSignin(DetectorCase, HttpCase):
             ["JBSWY3DPEHPK3PXP", self.user_employee.id],
         )
         self.env.invalidate_all()
-        with self.assertRaises(AccessDenied):
-            self.user_employee.with_user(self.user_employee)._totp_check(0)
+        user = self.user_employee.with_user(self.user_employee)
+        self.assertTrue(self.refused(user._totp_check, 0))
         self.assertEqual(self.signins(self.user_employee.login).reason, "2fa")
 
     def test_burst_on_one_account(self):
