@@ -1,8 +1,6 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 from odoo import _, api, models
 
-from .base import by_risk
-
 
 class AccessGovernanceDetectorAdminWithout2fa(models.AbstractModel):
     """Holders of high or critical groups without two-factor authentication.
@@ -36,7 +34,7 @@ class AccessGovernanceDetectorAdminWithout2fa(models.AbstractModel):
         holders = self._detector_holders(self._detector_sensitive_group_ids(), ids)
         results = []
         for user in self._detector_users(sorted(holders)):
-            held = by_risk(self._detector_groups(sorted(holders[user.id])))
+            held = self._detector_by_risk(holders[user.id])
             results.append(
                 {
                     "user": user,

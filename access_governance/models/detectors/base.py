@@ -87,13 +87,6 @@ def highest_risk(risks, default="low"):
     return max(filter(None, risks), key=RISK_ORDER.get, default=default)
 
 
-def by_risk(groups):
-    """Groups ordered from the highest risk down, then by name."""
-    return groups.sorted(
-        lambda g: (-RISK_ORDER.get(g.governance_risk or "low", 0), g.full_name or "")
-    )
-
-
 class AccessGovernanceDetector(models.AbstractModel):
     _name = "access.governance.detector"
     _description = "Access Governance Detector"
@@ -191,9 +184,13 @@ class AccessGovernanceDetector(models.AbstractModel):
         # sudo: a detector reads every user, group, claim, device log and key,
         # and records findings nobody may write directly; whoever starts it
         # (the scheduler, a manager's button) sees only the findings.
-        detector = self.sudo()
+        # A language in the context: _() looks it up from the user otherwise,
+        # once per finding (scheduled jobs run without one).
+        lang = self.env.lang or self.env.user.lang or "en_US"
+        detector = self.sudo().with_context(lang=lang)
         step = in_cron_worker(self.env)
         run = detector._detector_current_run()
+        detector = detector.with_context(governance_detector_run=run.id)
         ids = [i for i in detector._detect_scope(run.cursor) if i > run.cursor]
         examined = 0
         while ids:
@@ -323,7 +320,7 @@ class AccessGovernanceDetector(models.AbstractModel):
                 resolution
             )
         to_create = []
-        seen_again = Finding.browse()
+        seen_again = []
         run_id = run.id if run else False
         for key, result in keys.items():
             groups = result.get("groups") or self.env["res.groups"]
@@ -352,7 +349,7 @@ class AccessGovernanceDetector(models.AbstractModel):
                 if changed:
                     finding.write(dict(changed, last_seen=now, detector_run_id=run_id))
                 else:
-                    seen_again |= finding
+                    seen_again.append(finding.id)
                 continue
             revoke = result.get("revoke_groups")
             revoke = groups if revoke is None else revoke
@@ -373,10 +370,31 @@ class AccessGovernanceDetector(models.AbstractModel):
             )
             to_create.append(vals)
         # Unchanged findings: one write for all of them.
-        seen_again.write({"last_seen": now, "detector_run_id": run_id})
+        self._detector_mark_seen(Finding.browse(seen_again), now, run_id)
         created = Finding.with_context(mail_create_nolog=True).create(to_create)
         Finding._finding_audit(created, "finding_opened")
         return len(keys)
+
+    @api.model
+    def _detector_mark_seen(self, findings, now, run_id):
+        """Bookkeeping of unchanged findings (last seen, by which run): one
+        UPDATE, not an ORM write of every finding of every run (neither
+        field is tracked, computed from, or protected)."""
+        if not findings:
+            return
+        findings.flush_recordset(["last_seen", "detector_run_id"])
+        self.env.cr.execute(
+            """
+            UPDATE access_governance_finding
+               SET last_seen = %s, detector_run_id = %s,
+                   write_date = %s, write_uid = %s
+             WHERE id = ANY(%s)
+            """,
+            [now, run_id or None, now, self.env.uid, findings.ids],
+        )
+        findings.invalidate_recordset(
+            ["last_seen", "detector_run_id", "write_date", "write_uid"]
+        )
 
     @api.model
     def _detector_resolve_unseen(self, run):
@@ -443,6 +461,27 @@ class AccessGovernanceDetector(models.AbstractModel):
         for uid, gid in self.env.cr.fetchall():
             holders[uid].add(gid)
         return holders
+
+    @api.model
+    def _detector_run_cache(self):
+        """A cache for the batches of the current run in this transaction
+        (kept on the cursor, keyed by the run)."""
+        key = ("access_governance_detector", self.env.context.get("governance_detector_run"))
+        return self.env.cr.cache.setdefault(key, {})
+
+    @api.model
+    def _detector_by_risk(self, group_ids):
+        """Groups ordered from the highest risk down, then by name; each
+        group's rank is read once per run and transaction, not once per
+        user."""
+        rank = self._detector_run_cache().setdefault("group_rank", {})
+        missing = set(group_ids) - set(rank)
+        for group in self._detector_groups(list(missing)):
+            rank[group.id] = (
+                -RISK_ORDER.get(group.governance_risk or "low", 0),
+                group.full_name or "",
+            )
+        return self._detector_groups(sorted(set(group_ids), key=rank.__getitem__))
 
     @api.model
     def _detector_sensitive_group_ids(self):

@@ -1,7 +1,7 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 from odoo import _, api, models
 
-from .base import ALLOWED_ADMINS_PARAM, by_risk
+from .base import ALLOWED_ADMINS_PARAM
 
 
 class AccessGovernanceDetectorOverPrivileged(models.AbstractModel):
@@ -32,7 +32,7 @@ class AccessGovernanceDetectorOverPrivileged(models.AbstractModel):
         holders = self._detector_holders(groups.ids, ids)
         results = []
         for user in self._detector_users(sorted(holders)):
-            held = by_risk(self._detector_groups(sorted(holders[user.id])))
+            held = self._detector_by_risk(holders[user.id])
             results.append(
                 {
                     "user": user,

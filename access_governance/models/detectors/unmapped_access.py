@@ -1,7 +1,7 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 from odoo import SUPERUSER_ID, _, api, models
 
-from .base import LIVE, by_risk, highest_risk
+from .base import LIVE, highest_risk
 
 
 class AccessGovernanceDetectorUnmappedAccess(models.AbstractModel):
@@ -53,7 +53,7 @@ class AccessGovernanceDetectorUnmappedAccess(models.AbstractModel):
         rows = self._unmapped_groups(ids)
         results = []
         for user in self._detector_users(sorted(rows)):
-            groups = by_risk(self._detector_groups(rows[user.id]))
+            groups = self._detector_by_risk(rows[user.id])
             results.append(
                 {
                     "user": user,

@@ -5,7 +5,7 @@ from datetime import timedelta
 from odoo import _, api, fields, models
 from odoo.tools import SQL
 
-from .base import by_risk, highest_risk
+from .base import highest_risk
 
 
 class AccessGovernanceDetectorUnusedAccess(models.AbstractModel):
@@ -14,8 +14,9 @@ class AccessGovernanceDetectorUnusedAccess(models.AbstractModel):
 
     One finding per user listing every unused group, highest risk first (its
     severity is the highest of them): a reviewer reads one line per person,
-    not one per group. One grouped query per model table and batch
-    (``create_uid`` / ``write_uid``); users younger than N days are skipped.
+    not one per group. One query per model table and transaction (who
+    created or wrote since the threshold); users younger than N days are
+    skipped.
     """
 
     _name = "access.governance.detector.unused_access"
@@ -27,7 +28,8 @@ class AccessGovernanceDetectorUnusedAccess(models.AbstractModel):
     @api.model
     def _unused_since(self):
         days = self._detector_param_int("unused_days")
-        return fields.Datetime.now() - timedelta(days=days), days
+        since = fields.Datetime.now() - timedelta(days=days)
+        return since, days
 
     @api.model
     def _unused_tables_by_group(self):
@@ -79,25 +81,24 @@ class AccessGovernanceDetectorUnusedAccess(models.AbstractModel):
         return [row[0] for row in self.env.cr.fetchall()]
 
     @api.model
-    def _unused_table_activity(self, table, user_ids, since):
-        """Users among ``user_ids`` who created or wrote in ``table`` since."""
-        self.env.cr.execute(
-            SQL(
-                """
-                SELECT create_uid FROM %(t)s
-                 WHERE create_uid = ANY(%(ids)s) AND create_date >= %(since)s
-                 GROUP BY create_uid
-                UNION
-                SELECT write_uid FROM %(t)s
-                 WHERE write_uid = ANY(%(ids)s) AND write_date >= %(since)s
-                 GROUP BY write_uid
-                """,
-                t=SQL.identifier(table),
-                ids=list(user_ids),
-                since=since,
+    def _unused_table_activity(self, table, since):
+        """Users who created or wrote in ``table`` since ``since``: one scan
+        of the table per run and transaction, whatever the batch."""
+        cache = self._detector_run_cache().setdefault("activity", {})
+        if table not in cache:
+            self.env.cr.execute(
+                SQL(
+                    """
+                    SELECT create_uid FROM %(t)s WHERE create_date >= %(since)s
+                    UNION
+                    SELECT write_uid FROM %(t)s WHERE write_date >= %(since)s
+                    """,
+                    t=SQL.identifier(table),
+                    since=since,
+                )
             )
-        )
-        return {row[0] for row in self.env.cr.fetchall()}
+            cache[table] = {row[0] for row in self.env.cr.fetchall()}
+        return cache[table]
 
     @api.model
     def _detect(self, ids):
@@ -107,8 +108,7 @@ class AccessGovernanceDetectorUnusedAccess(models.AbstractModel):
         self.env.flush_all()
         tables = set().union(*tables_by_group.values()) if tables_by_group else set()
         active_in = {
-            table: self._unused_table_activity(table, ids, since)
-            for table in sorted(tables)
+            table: self._unused_table_activity(table, since) for table in sorted(tables)
         }
         unused = defaultdict(list)
         for uid in sorted(holders):
@@ -117,7 +117,7 @@ class AccessGovernanceDetectorUnusedAccess(models.AbstractModel):
                     unused[uid].append(gid)
         results = []
         for user in self._detector_users(sorted(unused)):
-            groups = by_risk(self._detector_groups(unused[user.id]))
+            groups = self._detector_by_risk(unused[user.id])
             results.append(
                 {
                     "user": user,
