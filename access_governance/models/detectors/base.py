@@ -466,7 +466,10 @@ class AccessGovernanceDetector(models.AbstractModel):
     def _detector_run_cache(self):
         """A cache for the batches of the current run in this transaction
         (kept on the cursor, keyed by the run)."""
-        key = ("access_governance_detector", self.env.context.get("governance_detector_run"))
+        key = (
+            "access_governance_detector",
+            self.env.context.get("governance_detector_run"),
+        )
         return self.env.cr.cache.setdefault(key, {})
 
     @api.model
