@@ -117,24 +117,53 @@ class AccessGovernanceSodRule(models.Model):
         return self._sod_evaluate({user.id: held}).get(user.id, [])
 
     @api.model
-    def _sod_evaluate(self, held):
+    def _sod_evaluate(self, held, cache=None):
         """The one SoD evaluation: ``held`` is {uid: set(effective gids)}.
 
         Returns {uid: [conflict dict as :meth:`_sod_conflicts`]} for the users
         in conflict. Rules and mitigations are read once for all users (a
-        constant number of queries whatever their number).
+        constant number of queries whatever their number); with ``cache`` (a
+        dict kept by the caller, e.g. a detector run) once for all calls.
         """
-        return self._sod_evaluate_as_superuser(held)
+        return self._sod_evaluate_as_superuser(held, cache)
 
     @api.model
-    def _sod_evaluate_as_superuser(self, held):
-        # sudo: a requester must be checked against every rule and every
-        # mitigation, which only auditors may read; only the outcome leaves.
-        rules = self.sudo().search([])
-        sides = [
-            (rule, set(rule.group_a_ids.ids), set(rule.group_b_ids.ids))
-            for rule in rules
-        ]
+    def _sod_rules_and_mitigations(self, cache=None, user_ids=None):
+        """(rules with their sides, {(uid, rule id): valid mitigation}).
+
+        Without ``cache``, the mitigations of ``user_ids`` only; with it, every
+        valid mitigation, once."""
+        if cache is None:
+            cache, only = {}, list(user_ids or [])
+        else:
+            only = None
+        if "sod_rules" not in cache:
+            # sudo: a requester must be checked against every rule and every
+            # mitigation, which only auditors may read; only the outcome leaves.
+            rules = self.sudo().search([])
+            cache["sod_rules"] = [
+                (rule, set(rule.group_a_ids.ids), set(rule.group_b_ids.ids))
+                for rule in rules
+            ]
+            mitigations = (
+                self.env["access.governance.mitigation"]
+                .sudo()
+                .search(
+                    [("rule_id", "in", rules.ids), ("is_valid", "=", True)]
+                    + ([("user_id", "in", only)] if only is not None else []),
+                    order="id desc",
+                )
+            )
+            valid = {}
+            for mitigation in mitigations:
+                key = (mitigation.user_id.id, mitigation.rule_id.id)
+                valid.setdefault(key, mitigation)
+            cache["sod_mitigations"] = valid
+        return cache["sod_rules"], cache["sod_mitigations"]
+
+    @api.model
+    def _sod_evaluate_as_superuser(self, held, cache):
+        sides, valid = self._sod_rules_and_mitigations(cache, list(held))
         found = {}
         for uid, groups in held.items():
             pairs = [
@@ -146,18 +175,7 @@ class AccessGovernanceSodRule(models.Model):
                 found[uid] = pairs
         if not found:
             return {}
-        Mitigation = self.env["access.governance.mitigation"].sudo()
-        mitigations = Mitigation.search(
-            [
-                ("user_id", "in", list(found)),
-                ("rule_id", "in", rules.ids),
-                ("is_valid", "=", True),
-            ],
-            order="id desc",
-        )
-        valid = {}
-        for mitigation in mitigations:
-            valid.setdefault((mitigation.user_id.id, mitigation.rule_id.id), mitigation)
+        Mitigation = self.env["access.governance.mitigation"]
         Groups = self.env["res.groups"]
         return {
             uid: [

@@ -8,7 +8,7 @@ class AccessGovernanceDetectorSodConflict(models.AbstractModel):
     A valid mitigation resolves the finding (``mitigated``); once it expires,
     the next run opens a new one. Conflicts are evaluated set-wise by
     ``access.governance.sod.rule._sod_evaluate`` (the evaluation grants,
-    roles and reviews use), with rules and mitigations read once per batch.
+    roles and reviews use), with rules and mitigations read once per run.
     """
 
     _name = "access.governance.detector.sod_conflict"
@@ -18,28 +18,32 @@ class AccessGovernanceDetectorSodConflict(models.AbstractModel):
     _batch_size = 500
 
     @api.model
-    def _sod_rule_group_ids(self):
-        # sudo: the detector reads every rule, whoever runs it.
-        rules = self.env["access.governance.sod.rule"].sudo().search([])
-        return rules, (rules.group_a_ids | rules.group_b_ids).ids
+    def _sod_sides(self):
+        """Rules with their sides, read once per run (and transaction)."""
+        Rule = self.env["access.governance.sod.rule"]
+        sides, _mitigations = Rule._sod_rules_and_mitigations(
+            self._detector_run_cache()
+        )
+        return sides
 
     @api.model
     def _detect_scope(self, after=0):
         """Users holding both sides of some rule (mitigated or not)."""
-        rules, group_ids = self._sod_rule_group_ids()
-        holders = self._detector_holders(group_ids)
-        sides = [(set(r.group_a_ids.ids), set(r.group_b_ids.ids)) for r in rules]
+        sides = self._sod_sides()
+        holders = self._detector_holders(set().union(*(a | b for _r, a, b in sides)))
         return sorted(
             uid
             for uid, held in holders.items()
-            if any(held & side_a and held & side_b for side_a, side_b in sides)
+            if any(held & side_a and held & side_b for _r, side_a, side_b in sides)
         )
 
     @api.model
     def _detect(self, ids):
-        _rules, group_ids = self._sod_rule_group_ids()
-        held = self._detector_holders(group_ids, ids)
-        conflicts = self.env["access.governance.sod.rule"]._sod_evaluate(held)
+        sides = self._sod_sides()
+        held = self._detector_holders(set().union(*(a | b for _r, a, b in sides)), ids)
+        conflicts = self.env["access.governance.sod.rule"]._sod_evaluate(
+            held, self._detector_run_cache()
+        )
         users = {user.id: user for user in self._detector_users(sorted(conflicts))}
         results = []
         for uid, user_conflicts in sorted(conflicts.items()):
