@@ -128,6 +128,43 @@ class TestAudits(DetectorCase):
         self.assertEqual(calls, -(-scope // 2))
         self.assertEqual(self.findings("stale_account").user_id & users, users)
 
+    def test_worker_runs_each_access_detector_once_per_cycle(self):
+        """The access job runs several detectors: the scheduler's calls move
+        from one to the next; none starts twice in a cycle."""
+        self.backdate(self.user_employee, 300)
+        self.give_baseline(self.user_employee | self.user_employee2, self.group_a)
+        Run = self.env["access.governance.detector.run"]
+        mark = Run.search([], limit=1).id or 0
+        patches = [
+            patch.object(
+                type(self.env[f"access.governance.detector.{t}"]), "_batch_size", 2
+            )
+            for t in ACCESS_DETECTORS
+        ]
+        for active in patches:
+            active.start()
+        self.addCleanup(lambda: [active.stop() for active in patches])
+        calls = 0
+        with patch.object(
+            type(self.env["access.governance.detector"]),
+            "_detector_send_digest",
+            autospec=True,
+        ) as digest:
+            while True:
+                Detector, progress = self.worker(AUDIT_CRONS[2])
+                Detector._cron_audit_access()
+                calls += 1
+                if not progress.remaining:
+                    break
+                self.assertLess(calls, 200)
+            digest.assert_called_once()
+        runs = Run.search([("id", ">", mark)])
+        self.assertEqual(sorted(runs.mapped("finding_type")), sorted(ACCESS_DETECTORS))
+        self.assertEqual(set(runs.mapped("state")), {"done"})
+        self.assertGreater(calls, 1)
+        self.assertTrue(self.findings("unmapped_access", self.user_employee))
+        self.assertTrue(self.findings("over_privileged", self.user_system))
+
     def test_crash_and_resume_no_duplicates(self):
         """A batch that fails is rolled back with its cursor; the next call
         redoes it: nothing doubled, nothing seen earlier resolved."""
