@@ -62,6 +62,7 @@
         "views/access_governance_review_menus.xml",
         "views/access_governance_finding_views.xml",
         "views/access_governance_finding_menus.xml",
+        "views/access_governance_detector_views.xml",
         "views/access_governance_policy_change_views.xml",
         "data/access_governance_overview_data.xml",
         "views/access_governance_overview_views.xml",

@@ -5,6 +5,7 @@ from . import access_governance_audit_evidence
 from . import access_governance_claim
 from . import res_groups
 from . import res_users
+from . import res_users_apikeys
 from . import access_governance_role
 from . import access_governance_role_assignment
 from . import access_governance_offboarding
@@ -25,7 +26,10 @@ from . import access_governance_review
 from . import access_governance_review_line
 from . import access_governance_personal_data_access
 from . import access_governance_personal_data_evidence
+from . import access_governance_detector_run
+from . import access_governance_signin
 from . import access_governance_finding
+from . import detectors
 from . import access_governance_policy_change
 from . import mail_activity
 from . import access_governance_overview

@@ -967,11 +967,11 @@ class AccessGovernanceAuditFindings(models.Model):
     def _audit_record_verification(self, result):
         res = super()._audit_record_verification(result)
         if result["state"] != "broken":
-            self.env["access.governance.finding"]._finding_chain_intact()
+            self.env["access.governance.detector.broken_audit_chain"]._chain_intact()
         return res
 
     @api.model
     def _audit_chain_broken(self, result):
         res = super()._audit_chain_broken(result)
-        self.env["access.governance.finding"]._finding_chain_broken(result)
+        self.env["access.governance.detector.broken_audit_chain"]._chain_broken(result)
         return res

@@ -25,6 +25,7 @@ from odoo.osv import expression
 
 from .access_governance_claim import CLAIM_KINDS
 from .access_governance_guarded import trusted
+from .detectors.base import in_cron_worker
 from .res_groups import RISK_LEVELS, RISK_ORDER
 
 _logger = logging.getLogger(__name__)
@@ -61,8 +62,6 @@ RECURRENCE_DELTAS = {
     "quarterly": relativedelta(months=3),
     "yearly": relativedelta(years=1),
 }
-# Days without an interactive login after which keeping access is questioned.
-STALE_DAYS = 90
 
 
 class AccessGovernanceReview(models.Model):
@@ -406,6 +405,7 @@ class AccessGovernanceReview(models.Model):
         starter_names = {u.id: u.name for u in starters}
         users_by_id = {u.id: u for u in users}
         groups_by_id = {g.id: g for g in groups}
+        stale = self._review_stale_users(users)
         vals_list = []
         for (uid, gid), claims in by_pair.items():
             reviewed = [c for c in claims if c[3] in kinds]
@@ -416,7 +416,7 @@ class AccessGovernanceReview(models.Model):
             user, group = users_by_id[uid], groups_by_id[gid]
             last_used = self._review_last_used(user, group)
             recommendation, reason = self._review_recommend_group(
-                user, group, claims, last_used
+                user, group, claims, last_used, stale
             )
             vals_list.append(
                 {
@@ -445,11 +445,12 @@ class AccessGovernanceReview(models.Model):
             ._fields["origin"]
             ._description_selection(self.env)
         )
+        stale = self._review_stale_users(assignments.user_id)
         vals_list = []
         for assignment in assignments:
             user = assignment.user_id
             last_used = self._review_last_used(user, assignment.role_id.group_ids)
-            recommendation, reason = self._review_recommend_user(user, last_used)
+            recommendation, reason = self._review_recommend_user(user, last_used, stale)
             if not recommendation:
                 recommendation = "keep"
                 reason = _("Assigned by %s.", origins[assignment.origin])
@@ -565,7 +566,7 @@ class AccessGovernanceReview(models.Model):
         if "access.governance.finding" not in self.env:
             return {}
         Finding = self.env["access.governance.finding"]
-        days = Finding._finding_param_int("unused_days")
+        days = self.env["access.governance.detector"]._detector_param_int("unused_days")
         # sudo: reviewers may not read other users' findings; only the date
         # of the signal is copied onto the line.
         findings = Finding.sudo().search(
@@ -588,28 +589,18 @@ class AccessGovernanceReview(models.Model):
         a user breaks through their effective groups (implied included)."""
         if "access.governance.sod.rule" not in self.env:
             return {}
-        # sudo: SoD rules and mitigations are readable by auditors only; the
-        # line only carries the rule's name.
-        rules = self.env["access.governance.sod.rule"].sudo().search([])
-        if not rules:
-            return {}
         held = self.env["access.governance.claim"]._claims_current_groups(user_ids)
-        mitigations = (
-            self.env["access.governance.mitigation"]
-            .sudo()
-            .search([("user_id", "in", list(user_ids))])
-            .filtered("is_valid")
-        )
-        mitigated = {(m.user_id.id, m.rule_id.id) for m in mitigations}
+        conflicts = self.env["access.governance.sod.rule"]._sod_evaluate(held)
         result = defaultdict(list)
-        for rule in rules:
-            side_a, side_b = set(rule.group_a_ids.ids), set(rule.group_b_ids.ids)
-            for uid in user_ids:
-                if held[uid] & side_a and held[uid] & side_b:
-                    label = rule.name
-                    if (uid, rule.id) in mitigated:
-                        label = self.env._("%s (mitigated)", rule.name)
-                    result[uid].append((label, (side_a | side_b) & held[uid]))
+        for uid, user_conflicts in conflicts.items():
+            for conflict in user_conflicts:
+                # sudo: rules are readable by auditors only; the line carries
+                # the rule's name.
+                label = conflict["rule"].sudo().name
+                if conflict["mitigation"]:
+                    label = self.env._("%s (mitigated)", label)
+                involved = set((conflict["groups_a"] | conflict["groups_b"]).ids)
+                result[uid].append((label, involved))
         return result
 
     @api.model
@@ -639,20 +630,35 @@ class AccessGovernanceReview(models.Model):
         }
 
     @api.model
-    def _review_recommend_user(self, user, last_used):
-        """(revoke, reason) when the user themselves makes access doubtful."""
+    def _review_stale_users(self, users):
+        """{uid: last activity} of the stale users, by the stale-account
+        detector's threshold and activity signals (the one definition)."""
+        Stale = self.env["access.governance.detector.stale_account"]
+        return {
+            uid: last or created
+            for uid, (last, created) in Stale._stale_users(users.ids).items()
+        }
+
+    @api.model
+    def _review_recommend_user(self, user, last_used, stale=None):
+        """(revoke, reason) when the user themselves makes access doubtful.
+
+        ``stale``: :meth:`_review_stale_users` of the campaign's users."""
         if not user.active:
             return "revoke", _("The user is archived.")
-        limit = fields.Datetime.now() - timedelta(days=STALE_DAYS)
-        if user.login_date and user.login_date < limit:
-            return "revoke", _("No login for more than %s days.", STALE_DAYS)
+        if stale is None:
+            stale = self._review_stale_users(user)
+        Stale = self.env["access.governance.detector.stale_account"]
+        limit, days = Stale._stale_limit()
+        if user.id in stale:
+            return "revoke", _("No activity for more than %s days.", days)
         if last_used and fields.Datetime.to_datetime(last_used) < limit:
-            return "revoke", _("Not used for more than %s days.", STALE_DAYS)
+            return "revoke", _("Not used for more than %s days.", days)
         return False, False
 
     @api.model
-    def _review_recommend_group(self, user, group, claims, last_used):
-        recommendation, reason = self._review_recommend_user(user, last_used)
+    def _review_recommend_group(self, user, group, claims, last_used, stale=None):
+        recommendation, reason = self._review_recommend_user(user, last_used, stale)
         if recommendation:
             return recommendation, reason
         kinds = {c[3] for c in claims}
@@ -862,7 +868,7 @@ class AccessGovernanceReview(models.Model):
         ``reminded``, ``escalated``, ``state``), so a second run changes
         nothing and a run stopped half-way resumes.
         """
-        in_cron = bool(self.env.context.get("ir_cron_progress_id"))
+        step = in_cron_worker(self.env)
         today = fields.Date.context_today(self)
         Review = self.sudo()
         recurring = Review.search(
@@ -903,9 +909,9 @@ class AccessGovernanceReview(models.Model):
                 getattr(review, method)()
                 done += 1
                 self.env["ir.cron"]._notify_progress(done=done, remaining=total - done)
-                if in_cron:
-                    # Cron batching: keep finished campaigns if a later fails.
-                    self.env.cr.commit()  # pylint: disable=invalid-commit
+                if step and total > done:
+                    # The scheduler commits this campaign and calls again.
+                    return done
         return done
 
     def _review_start_next(self):

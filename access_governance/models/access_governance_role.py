@@ -468,5 +468,7 @@ class AccessGovernanceRoleFindings(models.Model):
     @api.model
     def _governance_on_unmapped_employee(self, employee):
         res = super()._governance_on_unmapped_employee(employee)
-        self.env["access.governance.finding"]._finding_unmapped_employee(employee)
+        self.env["access.governance.detector.unmapped_access"]._unmapped_employee(
+            employee
+        )
         return res

@@ -15,6 +15,7 @@ from odoo import SUPERUSER_ID, _, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 
 from .access_governance_guarded import is_trusted
+from .detectors.base import in_cron_worker
 
 _logger = logging.getLogger(__name__)
 
@@ -556,9 +557,12 @@ class AccessGovernanceRoleAssignment(models.Model):
         whose job, department or user changed outside the UI.
 
         Idempotent: both parts pick their work from the stored state, so a
-        run that stopped half-way resumes where it was.
+        run that stopped half-way resumes where it was. In a scheduler worker
+        one batch per call: the scheduler commits it and calls again while
+        work remains; elsewhere (*Run Manually*, tests) all of it, in the
+        caller's transaction.
         """
-        in_cron = bool(self.env.context.get("ir_cron_progress_id"))
+        step = in_cron_worker(self.env)
         now = fields.Datetime.now()
         due = self.search(
             [
@@ -586,17 +590,14 @@ class AccessGovernanceRoleAssignment(models.Model):
                 changed.filtered(lambda a: a.state == "ended"),
             )
             done += len(batch)
-            self._governance_cron_commit(in_cron, done, total - done)
+            self.env["ir.cron"]._notify_progress(done=done, remaining=total - done)
+            if step and total > done:
+                return done
         for start in range(0, len(employees), batch_size):
             batch = employees[start : start + batch_size]
             batch._governance_map_roles()
             done += len(batch)
-            self._governance_cron_commit(in_cron, done, total - done)
+            self.env["ir.cron"]._notify_progress(done=done, remaining=total - done)
+            if step and total > done:
+                return done
         return done
-
-    @api.model
-    def _governance_cron_commit(self, in_cron, done, remaining):
-        self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
-        if in_cron:
-            # Cron batching: keep finished batches if a later one fails.
-            self.env.cr.commit()  # pylint: disable=invalid-commit

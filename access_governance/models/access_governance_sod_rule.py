@@ -115,37 +115,87 @@ class AccessGovernanceSodRule(models.Model):
         effective groups on each side), ``mitigation`` (a valid mitigation,
         possibly empty: the conflict is then accepted).
         """
-        return self._sod_conflicts_as_superuser(user, extra_groups)
-
-    @api.model
-    def _sod_conflicts_as_superuser(self, user, extra_groups):
-        # sudo: a requester must be checked against every rule and every
-        # mitigation, which only auditors may read; only the outcome leaves.
-        user = user.sudo()
-        effective = user.groups_id
+        held = set(user.sudo().groups_id.ids)
         if extra_groups:
             extra = extra_groups.sudo()
-            effective |= extra | extra.trans_implied_ids
-        rules = self.sudo().search([])
-        Mitigation = self.env["access.governance.mitigation"].sudo()
-        conflicts = []
-        for rule in rules:
-            side_a = rule.group_a_ids & effective
-            side_b = rule.group_b_ids & effective
-            if not side_a or not side_b:
-                continue
-            mitigation = Mitigation.search(
-                [("user_id", "=", user.id), ("rule_id", "=", rule.id)]
-            ).filtered("is_valid")[:1]
-            conflicts.append(
+            held |= set((extra | extra.trans_implied_ids).ids)
+        return self._sod_evaluate({user.id: held}).get(user.id, [])
+
+    @api.model
+    def _sod_evaluate(self, held, cache=None):
+        """The one SoD evaluation: ``held`` is {uid: set(effective gids)}.
+
+        Returns {uid: [conflict dict as :meth:`_sod_conflicts`]} for the users
+        in conflict. Rules and mitigations are read once for all users (a
+        constant number of queries whatever their number); with ``cache`` (a
+        dict kept by the caller, e.g. a detector run) once for all calls.
+        """
+        return self._sod_evaluate_as_superuser(held, cache)
+
+    @api.model
+    def _sod_rules_and_mitigations(self, cache=None, user_ids=None):
+        """(rules with their sides, {(uid, rule id): valid mitigation}).
+
+        Without ``cache``, the mitigations of ``user_ids`` only; with it, every
+        valid mitigation, once."""
+        if cache is None:
+            cache, only = {}, list(user_ids or [])
+        else:
+            only = None
+        if "sod_rules" not in cache:
+            # sudo: a requester must be checked against every rule and every
+            # mitigation, which only auditors may read; only the outcome leaves.
+            rules = self.sudo().search([])
+            cache["sod_rules"] = [
+                (rule, set(rule.group_a_ids.ids), set(rule.group_b_ids.ids))
+                for rule in rules
+            ]
+            mitigations = (
+                self.env["access.governance.mitigation"]
+                .sudo()
+                .search(
+                    [("rule_id", "in", rules.ids), ("is_valid", "=", True)]
+                    + ([("user_id", "in", only)] if only is not None else []),
+                    order="id desc",
+                )
+            )
+            valid = {}
+            for mitigation in mitigations:
+                key = (mitigation.user_id.id, mitigation.rule_id.id)
+                valid.setdefault(key, mitigation)
+            cache["sod_mitigations"] = valid
+        return cache["sod_rules"], cache["sod_mitigations"]
+
+    @api.model
+    def _sod_evaluate_as_superuser(self, held, cache):
+        sides, valid = self._sod_rules_and_mitigations(cache, list(held))
+        found = {}
+        for uid, groups in held.items():
+            pairs = [
+                (rule, side_a & groups, side_b & groups)
+                for rule, side_a, side_b in sides
+                if side_a & groups and side_b & groups
+            ]
+            if pairs:
+                found[uid] = pairs
+        if not found:
+            return {}
+        Mitigation = self.env["access.governance.mitigation"]
+        Groups = self.env["res.groups"]
+        return {
+            uid: [
                 {
                     "rule": rule.with_env(self.env),
-                    "groups_a": side_a.with_env(self.env),
-                    "groups_b": side_b.with_env(self.env),
-                    "mitigation": mitigation.with_env(self.env),
+                    "groups_a": Groups.browse(sorted(side_a)),
+                    "groups_b": Groups.browse(sorted(side_b)),
+                    "mitigation": valid.get((uid, rule.id), Mitigation).with_env(
+                        self.env
+                    ),
                 }
-            )
-        return conflicts
+                for rule, side_a, side_b in pairs
+            ]
+            for uid, pairs in found.items()
+        }
 
     @api.model
     def _sod_new_conflicts(self, user, extra_groups):

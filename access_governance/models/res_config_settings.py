@@ -2,13 +2,13 @@
 from odoo import api, fields, models
 from odoo.fields import Command
 
-from .access_governance_finding import (
-    ACCESS_AUDITS,
+from .access_governance_offboarding import AUTO_PARAM
+from .detectors.base import (
+    ACCESS_DETECTORS,
     ALLOWED_ADMINS_PARAM,
     DIGEST_USERS_PARAM,
     DISABLED_AUDITS_PARAM,
 )
-from .access_governance_offboarding import AUTO_PARAM
 
 
 class ResConfigSettings(models.TransientModel):
@@ -76,6 +76,42 @@ class ResConfigSettings(models.TransientModel):
         config_parameter="access_governance.review_todo_days",
         default=3,
     )
+    # Signals this module records (issue #15).
+    governance_apikey_unused_days = fields.Integer(
+        string="Key Unused After (days)",
+        config_parameter="access_governance.apikey_unused_days",
+        default=90,
+    )
+    governance_apikey_rotation_days = fields.Integer(
+        string="Key Rotation Period (days)",
+        config_parameter="access_governance.apikey_rotation_days",
+        default=365,
+    )
+    governance_apikey_max_ips = fields.Integer(
+        string="Key Addresses Allowed",
+        config_parameter="access_governance.apikey_max_ips",
+        default=3,
+    )
+    governance_signin_window_hours = fields.Integer(
+        string="Sign-in Window (hours)",
+        config_parameter="access_governance.signin_window_hours",
+        default=24,
+    )
+    governance_signin_burst = fields.Integer(
+        string="Failed Sign-ins Alert",
+        config_parameter="access_governance.signin_burst",
+        default=10,
+    )
+    governance_admin_daily_days = fields.Integer(
+        string="Administrator Work Period (days)",
+        config_parameter="access_governance.admin_daily_days",
+        default=30,
+    )
+    governance_admin_daily_min_records = fields.Integer(
+        string="Business Records Allowed",
+        config_parameter="access_governance.admin_daily_min_records",
+        default=5,
+    )
     governance_allowed_admin_ids = fields.Many2many(
         "res.users",
         "res_config_settings_governance_admin_rel",
@@ -96,19 +132,24 @@ class ResConfigSettings(models.TransientModel):
     governance_audit_unused_access = fields.Boolean(string="Unused Access")
     governance_audit_out_of_band_change = fields.Boolean(string="Out-of-Band Changes")
     governance_audit_unmapped_access = fields.Boolean(string="Unmapped Access")
+    governance_audit_apikey = fields.Boolean(string="API Keys")
+    governance_audit_failed_signin = fields.Boolean(string="Sign-ins")
+    governance_audit_admin_daily_use = fields.Boolean(
+        string="Administrators Used for Daily Work"
+    )
 
     @api.model
     def get_values(self):
         res = super().get_values()
-        Finding = self.env["access.governance.finding"]
+        Detector = self.env["access.governance.detector"]
         res["governance_allowed_admin_ids"] = [
-            Command.set(Finding._finding_param_ids(ALLOWED_ADMINS_PARAM))
+            Command.set(Detector._detector_param_ids(ALLOWED_ADMINS_PARAM))
         ]
         res["governance_digest_user_ids"] = [
-            Command.set(Finding._finding_param_ids(DIGEST_USERS_PARAM))
+            Command.set(Detector._detector_param_ids(DIGEST_USERS_PARAM))
         ]
-        for audit in ACCESS_AUDITS:
-            res[f"governance_audit_{audit}"] = Finding._finding_audit_enabled(audit)
+        for audit in ACCESS_DETECTORS:
+            res[f"governance_audit_{audit}"] = Detector._detector_enabled(audit)
         return res
 
     def set_values(self):
@@ -123,6 +164,6 @@ class ResConfigSettings(models.TransientModel):
         ICP.set_param(
             DIGEST_USERS_PARAM, ",".join(map(str, self.governance_digest_user_ids.ids))
         )
-        disabled = [a for a in ACCESS_AUDITS if not self[f"governance_audit_{a}"]]
+        disabled = [a for a in ACCESS_DETECTORS if not self[f"governance_audit_{a}"]]
         ICP.set_param(DISABLED_AUDITS_PARAM, ",".join(disabled))
         return res

@@ -1,10 +1,14 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+import logging
+
 from odoo import SUPERUSER_ID, _, api, fields, models
-from odoo.exceptions import AccessError, UserError
+from odoo.exceptions import AccessDenied, AccessError, UserError
 
 from odoo.addons.base.models.res_users import is_reified_group
 
 from .access_governance_claim import ENGINE_WRITING
+
+_logger = logging.getLogger(__name__)
 
 # Holding one of these makes a user an administrator: acting on their access
 # (removing groups, deactivating) is for Settings administrators only.
@@ -261,3 +265,35 @@ class ResUsers(models.Model):
         action["context"] = {"search_default_live": 1}
         action["name"] = _("Findings about %s", self.name)
         return action
+
+    # ------------------------------------------------------------------
+    # Authentication signals (failed sign-ins)
+    # ------------------------------------------------------------------
+    @classmethod
+    def _login(cls, db, credential, user_agent_env):
+        try:
+            return super()._login(db, credential, user_agent_env)
+        except AccessDenied:
+            if credential.get("type", "password") == "password":
+                cls._governance_record_failed_signin(credential.get("login"))
+            raise
+
+    @classmethod
+    def _governance_record_failed_signin(cls, login, reason="password", uid=None):
+        # _login's cursor is rolled back on failure: write in a new one.
+        try:
+            with cls.pool.cursor() as cr:
+                env = api.Environment(cr, SUPERUSER_ID, {})
+                env["access.governance.signin"]._signin_record(login, reason, uid)
+        except Exception:
+            _logger.exception("access_governance: failed sign-in not recorded")
+
+    def _totp_check(self, code):
+        try:
+            return super()._totp_check(code)
+        except AccessDenied:
+            # sudo: the user is half-authenticated; only the login is read.
+            self._governance_record_failed_signin(
+                self.sudo().login, reason="2fa", uid=self.id
+            )
+            raise

@@ -14,6 +14,14 @@ from . import test_evidence_reports
 from . import test_evidence_pack
 from . import test_findings
 from . import test_audits
+from . import test_detector_stale_account
+from . import test_detector_sod_conflict
+from . import test_detector_over_privileged
+from . import test_detector_admin_without_2fa
+from . import test_detector_shared_account
+from . import test_detector_unused_access
+from . import test_detector_out_of_band_change
+from . import test_detector_unmapped_access
 from . import test_lifecycle_security
 from . import test_findings_reviews_security
 from . import test_grants_security
@@ -23,3 +31,6 @@ from . import test_trust
 from . import test_trust_matrix
 from . import test_overview
 from . import test_business
+from . import test_detector_apikey
+from . import test_detector_failed_signin
+from . import test_detector_admin_daily_use

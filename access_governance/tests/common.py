@@ -82,6 +82,10 @@ class AccessGovernanceCommon(TransactionCase):
             groups="base.group_user,base.group_system",
         )
 
+    def run_detector(self, *finding_types):
+        """Run detectors as their scheduled job does (outside a worker)."""
+        return self.env["access.governance.detector"]._detectors_run(finding_types)
+
     def last_audit_sequence(self):
         """A mark of the audit trail's current end, for :meth:`audit_since`.
 

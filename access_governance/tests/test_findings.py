@@ -21,7 +21,7 @@ class TestFindings(AccessGovernanceCommon):
         cls.Finding = cls.env["access.governance.finding"]
 
     def report(self, user, subject="account", finding_type="stale_account"):
-        self.Finding._finding_report(
+        self.env["access.governance.detector"]._detector_report(
             [
                 {
                     "type": finding_type,
@@ -36,7 +36,13 @@ class TestFindings(AccessGovernanceCommon):
         )
         return self.Finding.search(
             [
-                ("key", "=", self.Finding._finding_key(finding_type, user, subject)),
+                (
+                    "key",
+                    "=",
+                    self.env["access.governance.detector"]._detector_key(
+                        finding_type, user, subject
+                    ),
+                ),
                 ("state", "in", ("open", "accepted")),
             ]
         )
@@ -175,8 +181,10 @@ class TestFindings(AccessGovernanceCommon):
     def test_run_audits_action_managers_only(self):
         with self.assertRaises(AccessError):
             self.Finding.with_user(self.user_employee).action_run_audits()
+        Detector = self.env["access.governance.detector"]
         with patch.object(
-            type(self.Finding), "_audit_access", autospec=True, return_value={}
-        ) as audit:
+            type(Detector), "_detectors_run", autospec=True, return_value=True
+        ) as run:
             self.Finding.with_user(self.user_manager).action_run_audits()
-        audit.assert_called_once()
+        run.assert_called_once()
+        self.assertEqual(run.call_args.args[1][:2], ["stale_account", "sod_conflict"])

@@ -30,7 +30,7 @@ class TestFindingsReviewsSecurity(ReviewCommon):
         )
 
     def report(self, user):
-        self.Finding._finding_report(
+        self.env["access.governance.detector"]._detector_report(
             [
                 {
                     "type": "stale_account",
@@ -48,7 +48,9 @@ class TestFindingsReviewsSecurity(ReviewCommon):
                 (
                     "key",
                     "=",
-                    self.Finding._finding_key("stale_account", user, "account"),
+                    self.env["access.governance.detector"]._detector_key(
+                        "stale_account", user, "account"
+                    ),
                 ),
                 ("state", "=", "open"),
             ]

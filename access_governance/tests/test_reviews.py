@@ -134,8 +134,7 @@ class TestReviewCampaign(ReviewCommon):
                 "action": "warn",
             }
         )
-        Finding = self.env["access.governance.finding"]
-        Finding._finding_report(
+        self.env["access.governance.detector"]._detector_report(
             [
                 {
                     "type": "unused_access",

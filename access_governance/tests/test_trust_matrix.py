@@ -430,7 +430,7 @@ MATRIX_GRANTS_FINDINGS = {
             NOBODY: "name finding_type severity severity_order user_id subject key "
             "group_ids rule_id res_model res_id details explanation remedy state "
             "first_seen last_seen accepted_by_id accepted_date resolution "
-            "resolved_date resolved_by_id",
+            "resolved_date resolved_by_id detector_run_id",
         },
         "actions": {
             "action_accept": MANAGERS,
@@ -441,6 +441,34 @@ MATRIX_GRANTS_FINDINGS = {
             "action_run_audits": MANAGERS,
             "action_view_user": AUDITORS,  # the finding is about someone else
         },
+    },
+    # Written by the detectors only (as superuser); auditors read them.
+    "access.governance.detector.run": {
+        "fixture": "detector_run",
+        "create": NOBODY,
+        "copy": NOBODY,
+        "unlink": NOBODY,
+        "write": {
+            NOBODY: "detector finding_type state date_start date_end cursor "
+            "done_count found_count resolved_count batch_count",
+        },
+        "actions": {},
+    },
+    # Recorded by authentication alone, in a transaction of its own.
+    "access.governance.signin": {
+        "fixture": "signin",
+        "create": NOBODY,
+        "copy": NOBODY,
+        "unlink": NOBODY,
+        "write": {NOBODY: "login user_id date ip_address reason"},
+        "actions": {},
+    },
+    # The last use of a key is recorded by authentication alone.
+    "res.users.apikeys": {
+        "fixture": "apikey",
+        "governance_only": True,
+        "write": {NOBODY: "governance_last_used governance_last_ip governance_ips"},
+        "actions": {},
     },
 }
 # On evidence only these stay open (archiving, the chatter).
@@ -1602,6 +1630,18 @@ class TestTrustMatrixGrantsFindings(TrustMatrixCase):
                 "accept_reason": "Known",
             },
         )
+        fx["detector_run"] = cls.create_trusted(
+            "access.governance.detector.run",
+            {"detector": "access.governance.detector.stale_account", "state": "done"},
+        )
+        fx["signin"] = (
+            env["access.governance.signin"]
+            .sudo()
+            ._signin_record(cls.user_employee.login, "password")
+        )
+        Keys = env["res.users.apikeys"].with_user(cls.user_employee).sudo()
+        Keys._generate(None, "Matrix key", None)
+        fx["apikey"] = Keys.search([("user_id", "=", cls.user_employee.id)]).sudo(False)
 
     @classmethod
     def create_trusted(cls, model, vals):
@@ -1628,6 +1668,8 @@ class TestTrustMatrixGrantsFindings(TrustMatrixCase):
                 "subject": "x",
                 "key": f"x{n}",
             },
+            "access.governance.detector.run": {"detector": f"x{n}"},
+            "access.governance.signin": {"login": f"x{n}", "reason": "password"},
         }
 
     def models_with_rows(self):
