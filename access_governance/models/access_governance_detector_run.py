@@ -16,7 +16,7 @@ RUN_STATES = [("running", "Running"), ("done", "Done")]
 
 class AccessGovernanceDetectorRun(models.Model):
     _name = "access.governance.detector.run"
-    _description = "Access Governance Detector Run"
+    _description = "Detector Run"
     _order = "id desc"
 
     detector = fields.Char(

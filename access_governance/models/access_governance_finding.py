@@ -52,7 +52,7 @@ RESOLUTIONS = [
 
 class AccessGovernanceFinding(models.Model):
     _name = "access.governance.finding"
-    _description = "Access Governance Finding"
+    _description = "Finding"
     _inherit = ["mail.thread"]
     _order = "state, severity_order desc, last_seen desc, id desc"
 

@@ -19,7 +19,7 @@ SIGNIN_REASONS = [
 
 class AccessGovernanceSignin(models.Model):
     _name = "access.governance.signin"
-    _description = "Access Governance Failed Sign-in"
+    _description = "Failed Sign-in"
     _order = "date desc, id desc"
     _rec_name = "login"
 
