@@ -41,6 +41,8 @@ from odoo import SUPERUSER_ID, _, api, fields, models
 from odoo.exceptions import AccessError
 from odoo.tools import SQL, html_escape
 
+from ..tools.evidence_pack import HASHED_FIELDS, INT_FIELDS
+
 _logger = logging.getLogger(__name__)
 
 # Set only inside _audit_log(): unlike the context, RPC callers cannot set it.
@@ -58,24 +60,8 @@ FK_COLUMNS = ("actor_id", "user_id", "create_uid", "write_uid")
 # The columns filled once, by the sealer.
 SEAL_COLUMNS = ("sequence", "previous_hash", "hash")
 
-# The columns covered by the hash, in the canonical entry.
-HASHED_FIELDS = (
-    "sequence",
-    "date",
-    "event",
-    "actor_uid",
-    "actor_login",
-    "user_uid",
-    "user_login",
-    "user_name",
-    "group_names",
-    "res_model",
-    "res_id",
-    "record_name",
-    "description",
-    "details",
-)
-INT_FIELDS = ("sequence", "actor_uid", "user_uid", "res_id")
+# The columns covered by the hash, in the canonical entry: one definition,
+# shared with the Odoo-free evidence pack verifier (tools/evidence_pack.py).
 
 # Key of the transaction-scoped advisory lock held by the one sealer at work
 # (advisory locks are per database). Any constant unlikely to collide.
