@@ -585,6 +585,22 @@ class AccessGovernanceGrant(models.Model):
                 )
             )
 
+    def _grant_lock(self):
+        """Lock the grants' rows in id order before a transition, so two
+        concurrent transitions on overlapping grants wait instead of
+        deadlocking, and the gate then reads the committed state."""
+        if not self.ids:
+            return
+        self.flush_recordset()
+        self.env.cr.execute(
+            SQL(
+                "SELECT id FROM access_governance_grant WHERE id = ANY(%s) "
+                "ORDER BY id FOR UPDATE",
+                sorted(self.ids),
+            )
+        )
+        self.invalidate_recordset()
+
     @api.model
     def _grant_horizon(self):
         return fields.Datetime.now() + timedelta(days=365 * MAX_YEARS_AHEAD)
@@ -1097,6 +1113,7 @@ class AccessGovernanceGrant(models.Model):
         """The current user's approval (also what marking their approval
         to-do done does, with the feedback as comment)."""
         self.ensure_one()
+        self._grant_lock()
         self._grant_check_transition("approve")
         self._grant_check_text(comment)
         if self.risk == "critical":
@@ -1417,6 +1434,7 @@ class AccessGovernanceGrant(models.Model):
 
     def action_revoke(self, reason=None):
         """Revoke with a reason: without one, open the dialog asking it."""
+        self._grant_lock()
         self._grant_check_transition("revoke")
         self._grant_check_text(reason)
         if not (reason or "").strip():
@@ -1442,6 +1460,7 @@ class AccessGovernanceGrant(models.Model):
         return True
 
     def action_cancel(self):
+        self._grant_lock()
         self._grant_check_transition("cancel")
         for grant in self:
             grant._grant_write({"state": "cancelled"})
@@ -1453,6 +1472,7 @@ class AccessGovernanceGrant(models.Model):
         """A new request linked to this one, starting when it ends, that goes
         through approval again."""
         self.ensure_one()
+        self._grant_lock()
         self._grant_check_transition("extend")
         if self.date_end > self._grant_horizon():
             raise UserError(
