@@ -175,6 +175,9 @@ CAN_FIELDS = {
     "sign_off": "can_sign_off",
 }
 WINDOW_LIMIT = 200
+# Input that cannot hurt: free text and dates are bounded.
+MAX_TEXT_LENGTH = 2000
+MAX_YEARS_AHEAD = 10
 WINDOW_PER_MODEL = 50
 
 
@@ -536,6 +539,71 @@ class AccessGovernanceGrant(models.Model):
                         duration=format_duration(self.env, hours),
                     )
                 )
+
+    @api.constrains("beneficiary_id")
+    def _check_beneficiary_internal(self):
+        # A view domain is not a rule: RPC, import and default_* bypass it.
+        for grant in self:
+            user = grant.beneficiary_id.with_context(active_test=False)
+            if user.share or not user.active:
+                raise ValidationError(
+                    _(
+                        "Access can be requested only for active internal users, "
+                        "not for %s.",
+                        user.name,
+                    )
+                )
+
+    @api.constrains("date_start", "date_end")
+    def _check_dates_bounded(self):
+        horizon = self._grant_horizon()
+        for grant in self:
+            for date in (grant.date_start, grant.date_end):
+                if date and date > horizon:
+                    raise ValidationError(
+                        _(
+                            "Dates of a request may be at most %s years ahead.",
+                            MAX_YEARS_AHEAD,
+                        )
+                    )
+
+    @api.constrains("reason", "revoke_reason")
+    def _check_text_length(self):
+        for grant in self:
+            grant._grant_check_text(grant.reason)
+            grant._grant_check_text(grant.revoke_reason)
+
+    @api.model
+    def _grant_check_text(self, text):
+        if text and len(text) > MAX_TEXT_LENGTH:
+            raise ValidationError(
+                _(
+                    "A reason or comment may be at most %(max)s characters long "
+                    "(this one has %(length)s).",
+                    max=MAX_TEXT_LENGTH,
+                    length=len(text),
+                )
+            )
+
+    def _grant_lock(self):
+        """Lock the grants' rows in id order before a transition, so two
+        concurrent transitions on overlapping grants wait instead of
+        deadlocking, and the gate then reads the committed state."""
+        if not self.ids:
+            return
+        self.flush_recordset()
+        self.env.cr.execute(
+            SQL(
+                "SELECT id FROM access_governance_grant WHERE id = ANY(%s) "
+                "ORDER BY id FOR UPDATE",
+                sorted(self.ids),
+            )
+        )
+        self.invalidate_recordset()
+
+    @api.model
+    def _grant_horizon(self):
+        return fields.Datetime.now() + timedelta(days=365 * MAX_YEARS_AHEAD)
 
     # ------------------------------------------------------------------
     # ORM
@@ -1045,7 +1113,9 @@ class AccessGovernanceGrant(models.Model):
         """The current user's approval (also what marking their approval
         to-do done does, with the feedback as comment)."""
         self.ensure_one()
+        self._grant_lock()
         self._grant_check_transition("approve")
+        self._grant_check_text(comment)
         if self.risk == "critical":
             # Approving critical access asks for the password (and 2FA) first.
             return self._grant_approve_identity_checked(comment)
@@ -1078,6 +1148,7 @@ class AccessGovernanceGrant(models.Model):
         """Reject with a reason: without one, open the dialog asking it."""
         self.ensure_one()
         self._grant_check_transition("reject")
+        self._grant_check_text(reason)
         if not (reason or "").strip():
             return self._grant_reason_dialog("reject")
         user = self.env.user
@@ -1131,8 +1202,16 @@ class AccessGovernanceGrant(models.Model):
 
     def _grant_approve(self):
         """submitted -> approved, freezing what was approved; activate at
-        once when the start is past."""
+        once when the start is past. A window already over is refused."""
+        now = fields.Datetime.now()
         for grant in self:
+            if grant.date_end and grant.date_end <= now:
+                raise UserError(
+                    _(
+                        "%s ended before it was approved: cancel it and request again.",
+                        grant.name,
+                    )
+                )
             grant._grant_write(
                 {
                     "state": "approved",
@@ -1159,7 +1238,14 @@ class AccessGovernanceGrant(models.Model):
         for all of them, one state write per distinct outcome, one audit
         batch, notifications in batch. State-keyed: running it twice (a cron
         re-run) never applies twice."""
+        now = fields.Datetime.now()
         grants = self.filtered(lambda g: g.state == "approved")
+        # Both ends of the window, checked on the server: not before the
+        # start; a grant whose end has passed expires instead.
+        over = grants.filtered(lambda g: g.date_end and g.date_end <= now)
+        if over:
+            over._grant_end("expired", _("expired before it was activated."))
+        grants = grants.filtered(lambda g: g.date_start <= now) - over
         if not grants:
             return
         Claim = self.env["access.governance.claim"]
@@ -1348,7 +1434,9 @@ class AccessGovernanceGrant(models.Model):
 
     def action_revoke(self, reason=None):
         """Revoke with a reason: without one, open the dialog asking it."""
+        self._grant_lock()
         self._grant_check_transition("revoke")
+        self._grant_check_text(reason)
         if not (reason or "").strip():
             return self._grant_reason_dialog("revoke")
         for grant in self:
@@ -1372,6 +1460,7 @@ class AccessGovernanceGrant(models.Model):
         return True
 
     def action_cancel(self):
+        self._grant_lock()
         self._grant_check_transition("cancel")
         for grant in self:
             grant._grant_write({"state": "cancelled"})
@@ -1383,7 +1472,17 @@ class AccessGovernanceGrant(models.Model):
         """A new request linked to this one, starting when it ends, that goes
         through approval again."""
         self.ensure_one()
+        self._grant_lock()
         self._grant_check_transition("extend")
+        if self.date_end > self._grant_horizon():
+            raise UserError(
+                _(
+                    "%(grant)s ends more than %(years)s years ahead: it cannot be "
+                    "extended.",
+                    grant=self.name,
+                    years=MAX_YEARS_AHEAD,
+                )
+            )
         duration = self.date_end - self.date_start
         if self.profile_id.max_duration_hours:
             duration = min(
@@ -1397,7 +1496,7 @@ class AccessGovernanceGrant(models.Model):
                 "reason": _(
                     "Extension of %(grant)s: %(reason)s",
                     grant=self.name,
-                    reason=self.reason or "",
+                    reason=(self.reason or "")[: MAX_TEXT_LENGTH // 2],
                 ),
                 "date_start": self.date_end,
                 "date_end": self.date_end + duration,

@@ -27,6 +27,7 @@ from . import test_findings_reviews_security
 from . import test_grants_security
 from . import test_grant_activities
 from . import test_grant_eligibility
+from . import test_grant_input
 from . import test_trust
 from . import test_trust_matrix
 from . import test_overview
