@@ -82,6 +82,23 @@ class TestAccessGovernanceUi(AccessGovernanceCommon, HttpCase):
         self.assertEqual(line.decision, "keep")
         self.assertEqual(line.decided_by_id, self.user_employee2)
 
+    def test_settings_admin_offboards_a_leaver(self):
+        leaver = self.user_employee2
+        self.give_baseline(leaver, self.group_b)
+        self.start_tour(
+            f"/odoo/action-base.action_res_users/{leaver.id}",
+            "access_governance_offboard_tour",
+            login="ag_system",
+        )
+        offboarding = self.env["access.governance.offboarding"].search(
+            [("user_id", "=", leaver.id)]
+        )
+        self.assertTrue(offboarding)
+        self.assertEqual(offboarding.reason, "Left the company on Friday")
+        leaver.invalidate_recordset()
+        self.assertFalse(leaver.active)
+        self.assertNotIn(self.group_b, leaver.groups_id)
+
 
 @tagged("post_install", "-at_install")
 class TestGrantTours(AccessGovernanceCommon, HttpCase):

@@ -184,3 +184,27 @@ registry.category("web_tour.tours").add("access_governance_reject_with_reason_to
         },
     ],
 });
+
+registry.category("web_tour.tours").add("access_governance_offboard_tour", {
+    steps: () => [
+        {
+            content: "Offboard the leaver from the user form",
+            trigger: ".o_form_view .o_statusbar_buttons button[name=action_governance_offboard]",
+            run: "click",
+        },
+        {
+            content: "Give the reason",
+            trigger: ".modal div[name=reason] input, .modal div[name=reason] textarea",
+            run: "edit Left the company on Friday",
+        },
+        {
+            content: "Confirm",
+            trigger: ".modal .modal-footer button[name=action_offboard]",
+            run: "click",
+        },
+        {
+            content: "The dialog closes on the result",
+            trigger: "body:not(:has(.modal .modal-footer button[name=action_offboard]))",
+        },
+    ],
+});
