@@ -1,5 +1,5 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
-from odoo import api, fields, models
+from odoo import fields, models
 
 
 class AccessGovernanceApproval(models.Model):
@@ -10,6 +10,8 @@ class AccessGovernanceApproval(models.Model):
     _name = "access.governance.approval"
     _description = "Access Request Decision"
     _inherit = ["access.governance.guarded"]
+    # Written by the grant's decision methods only: every stored field.
+    _governance_protect_all_stored = True
     _order = "date desc, id desc"
 
     grant_id = fields.Many2one(
@@ -37,15 +39,6 @@ class AccessGovernanceApproval(models.Model):
             "Each approver decides once on a grant.",
         ),
     )
-
-    @api.model
-    def _governance_protected(self):
-        # Written by the grant's decision methods only: every stored field.
-        return {
-            name
-            for name, field in self._fields.items()
-            if field.store and name not in models.MAGIC_COLUMNS
-        } | super()._governance_protected()
 
     def _governance_is_evidence(self):
         """A decision is evidence as soon as it is recorded."""

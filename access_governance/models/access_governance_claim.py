@@ -51,6 +51,8 @@ class AccessGovernanceClaim(models.Model):
     _name = "access.governance.claim"
     _description = "Access Claim"
     _inherit = ["access.governance.guarded"]
+    # Claims are written by the engine only: every stored field.
+    _governance_protect_all_stored = True
     _order = "user_id, group_id, date_start desc, id desc"
 
     user_id = fields.Many2one(
@@ -108,15 +110,6 @@ class AccessGovernanceClaim(models.Model):
     def _compute_application(self):
         for claim in self:
             claim.application = claim.group_id.category_id.name or self.env._("Other")
-
-    @api.model
-    def _governance_protected(self):
-        # Claims are written by the engine only: every stored field.
-        return {
-            name
-            for name, field in self._fields.items()
-            if field.store and name not in models.MAGIC_COLUMNS
-        } | super()._governance_protected()
 
     def _governance_is_evidence(self):
         """An ended claim is the evidence of why a group was held."""

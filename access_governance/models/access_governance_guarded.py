@@ -64,6 +64,9 @@ class AccessGovernanceGuarded(models.AbstractModel):
 
     # Field names that only the model's own transition methods may set.
     _governance_protected_fields = frozenset()
+    # True for models written only by their own code (claims, decisions):
+    # every stored field is protected.
+    _governance_protect_all_stored = False
 
     # ------------------------------------------------------------------
     # What is protected
@@ -77,6 +80,12 @@ class AccessGovernanceGuarded(models.AbstractModel):
             for name, field in self._fields.items()
             if field.compute and field.store and not field.inverse
         }
+        if self._governance_protect_all_stored:
+            computed |= {
+                name
+                for name, field in self._fields.items()
+                if field.store and name not in models.MAGIC_COLUMNS
+            }
         return set(self._governance_protected_fields) | computed
 
     def _governance_is_evidence(self):

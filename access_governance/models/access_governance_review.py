@@ -699,6 +699,8 @@ class AccessGovernanceReview(models.Model):
                 owners[("role", role.id)] = role.owner_id.id
         # Administrators' access is reviewed by Settings administrators only.
         system_admins = self.env["res.users"]._governance_active_system_admins()
+        # sudo: whether a reviewed user is an administrator decides who may
+        # review them, whatever the campaign manager may read of that user.
         reviewed = (
             self.env["res.users"].sudo().browse({v["user_id"] for v in vals_list})
         )
@@ -730,6 +732,7 @@ class AccessGovernanceReview(models.Model):
         if unreviewable:
             # The only Settings administrator: nobody else may certify their
             # access. Said on the campaign rather than refusing to start it.
+            # sudo: only the names, for the campaign's own message.
             names = self.env["res.users"].sudo().browse(unreviewable).mapped("name")
             self.message_post(
                 body=_(

@@ -96,6 +96,21 @@ class AccessGovernanceCommon(TransactionCase):
         self.env.cr.execute("SELECT COALESCE(MAX(id), 0) FROM access_governance_audit")
         return self.env.cr.fetchone()[0]
 
+    def tamper(self, sql, params):
+        """Run ``sql`` with the protection trigger disabled, as a DBA would."""
+        cr = self.env.cr
+        self.env.flush_all()
+        cr.execute(
+            "ALTER TABLE access_governance_audit "
+            "DISABLE TRIGGER access_governance_audit_no_change"
+        )
+        cr.execute(sql, params)
+        cr.execute(
+            "ALTER TABLE access_governance_audit "
+            "ENABLE TRIGGER access_governance_audit_no_change"
+        )
+        self.env.invalidate_all()
+
     def seal_audit(self):
         """Seal the entries this test wrote, as the sealer would once they
         committed, and return them.

@@ -33,21 +33,6 @@ class TestAuditTrail(AccessGovernanceCommon):
             ]
         ).sudo()
 
-    def tamper(self, sql, params):
-        """Run ``sql`` with the protection trigger disabled, as a DBA would."""
-        cr = self.env.cr
-        self.env.flush_all()
-        cr.execute(
-            "ALTER TABLE access_governance_audit "
-            "DISABLE TRIGGER access_governance_audit_no_change"
-        )
-        cr.execute(sql, params)
-        cr.execute(
-            "ALTER TABLE access_governance_audit "
-            "ENABLE TRIGGER access_governance_audit_no_change"
-        )
-        self.env.invalidate_all()
-
     # ------------------------------------------------------------------
     # The chain
     # ------------------------------------------------------------------

@@ -71,21 +71,6 @@ class TestEvidencePack(EvidenceReportCase):
             status = script.run([path, "--db", self.env.cr.dbname], self.env.cr, out)
         return status, out.getvalue()
 
-    def tamper(self, sql, params):
-        """Run ``sql`` with the protection trigger disabled, as a DBA would."""
-        cr = self.env.cr
-        self.env.flush_all()
-        cr.execute(
-            "ALTER TABLE access_governance_audit "
-            "DISABLE TRIGGER access_governance_audit_no_change"
-        )
-        cr.execute(sql, params)
-        cr.execute(
-            "ALTER TABLE access_governance_audit "
-            "ENABLE TRIGGER access_governance_audit_no_change"
-        )
-        self.env.invalidate_all()
-
     def test_same_hash_as_the_trail(self):
         """The Odoo-free verifier hashes entries exactly as the trail does."""
         self.assertEqual(
